@@ -1,0 +1,133 @@
+"""Command-line interface: flask --app wsgi COMMAND. Each command wraps one domain function."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from surveys import accounts, demo, kiosks, schema
+from surveys.db import make_sessionmaker, utcnow
+from surveys.errors import DomainError
+
+db_cli = AppGroup("db", help="Create or migrate the database schema.")
+
+
+def _session():
+    return make_sessionmaker(current_app.extensions["hailong.engine"])()
+
+
+def _fail(error: DomainError) -> None:
+    details = "; ".join(f"{k}: {v}" for k, v in error.fields.items())
+    raise click.ClickException(f"{error.message} {details}".strip())
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the schema to REVISION (default: the newest)."""
+    schema.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database is at revision {revision}.")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the schema back to REVISION."""
+    schema.downgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database is at revision {revision}.")
+
+
+@click.command("seed-demo")
+@click.option("--responses", default=0, show_default=True, help="Synthetic responses to add.")
+@click.option("--days", default=90, show_default=True, help="Spread them over this many past days.")
+@click.option("--seed", default=1, show_default=True, help="Random seed, for a repeatable city.")
+def seed_demo(responses: int, days: int, seed: int) -> None:
+    """Create the demo Hanoi city (first run only) and print its URLs and logins."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    with _session() as session:
+        city = demo.seed_city(session, seed=seed)
+        added = 0
+        if city.created and responses:
+            added = demo.seed_responses(session, responses, days=days, now=utcnow(), seed=seed)
+        counter_code, target_code = demo.showcase_codes(session)
+        _pairing, secret = kiosks.create_pairing(session, counter_code, now=utcnow())
+        session.commit()
+    state = "created" if city.created else "already there, kept as it is"
+    click.echo(
+        f"Demo city {state}: {city.units} units, {city.offices} offices, "
+        f"{city.counters} counters, {city.officers} officers; {added} responses added."
+    )
+    click.echo("")
+    click.echo(f"  Kiosk pairing URL (one-time, open it on the tablet): {base}/kiosk/pair/{secret}")
+    click.echo(f"  Phone survey URL:   {base}/s/{target_code}")
+    click.echo(f"  Manager dashboard:  {base}/login")
+    click.echo("")
+    click.echo(f"  Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for email, role, scope, _name in demo.DEMO_USERS:
+        click.echo(f"    {email:<24} {role:<8} {scope or 'whole city'}")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "manager", "viewer"]), required=True)
+@click.option("--scope", default=None, help="Unit or office code the user may see.")
+@click.option("--name", default="", help="Display name.")
+def create_user(email: str, role: str, scope: str | None, name: str) -> None:
+    """Create a user; the password is read from standard input."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    with _session() as session:
+        try:
+            user = accounts.create_user(session, email, password, role, scope_code=scope, name=name)
+        except DomainError as error:
+            _fail(error)
+        session.commit()
+        click.echo(f"Created {user.role} {user.email}.")
+
+
+@click.command("create-token")
+@click.argument("email")
+def create_token(email: str) -> None:
+    """Print a new API bearer token for EMAIL, alone on the last line."""
+    with _session() as session:
+        try:
+            token = accounts.create_api_token(session, email)
+        except DomainError as error:
+            _fail(error)
+        session.commit()
+    click.echo("Keep this token secret; it is shown only once:")
+    click.echo(token)
+
+
+@click.command("enroll-kiosk")
+@click.argument("counter_code")
+@click.option("--token", "as_token", is_flag=True, help="Print a device token for a scripted client.")
+@click.option("--name", default="", help="A name for the device.")
+def enroll_kiosk(counter_code: str, as_token: bool, name: str) -> None:
+    """Print a one-time pairing URL for a counter's tablet, alone on the last line."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    with _session() as session:
+        try:
+            if as_token:
+                line = kiosks.enroll_device_token(session, counter_code, now=utcnow(), name=name)
+            else:
+                pairing, secret = kiosks.create_pairing(session, counter_code, now=utcnow())
+                line = f"{base}/kiosk/pair/{secret}"
+        except DomainError as error:
+            _fail(error)
+        session.commit()
+    if as_token:
+        click.echo("Device token (send as 'Authorization: Bearer ...'):")
+    else:
+        click.echo(f"Open this link on the tablet at {counter_code.upper()} within 24 hours:")
+    click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    for command in (seed_demo, create_user, create_token, enroll_kiosk):
+        app.cli.add_command(command)

@@ -1,0 +1,93 @@
+"""Configuration: defaults → instance/config.py → environment → test overrides."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+#: Values that must never sign a production session cookie.
+PLACEHOLDER_SECRETS = {None, "", "dev", "change-me", "secret"}
+
+
+class Defaults:
+    SECRET_KEY = None
+    #: None means SQLite in the instance folder.
+    DATABASE_URL = None
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    REDIS_URL = None
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+
+    #: Below these counts a rate is shown as "not enough data".
+    MIN_RESPONSES = 10
+    MIN_OFFICER_RESPONSES = 30
+    #: Days the dashboard covers when no range is chosen.
+    DEFAULT_RANGE_DAYS = 30
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "hailong_session"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    #: Set true behind HTTPS so cookies are never sent in clear.
+    SESSION_COOKIE_SECURE = False
+    #: Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
+    PROXY_FIX_X_FOR = 0
+
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 64 * 1024
+
+    RATELIMIT_ENABLED = True
+    #: In-process counters for one server; REDIS_URL switches to shared storage.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Per client IP; generous because a whole office may share one carrier-NAT address.
+    PHONE_RATE_LIMIT = "60 per minute;600 per hour"
+    KIOSK_RATE_LIMIT = "30 per minute"
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    #: Seconds the kiosk waits on its thank-you screen before the next citizen.
+    KIOSK_THANKS_SECONDS = 6
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill app.config in the documented order; later sources win."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for name in ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "REDIS_URL"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.update(test_config)
+    if not app.config["DATABASE_URL"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'hailong.db'}"
+    app.config["DATABASE_URL"] = normalise_database_url(app.config["DATABASE_URL"])
+    app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    check_secret_key(app)
+
+
+def normalise_database_url(url: str) -> str:
+    """Let operators write postgres:// or postgresql:// and still get the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def check_secret_key(app: Flask) -> None:
+    """Refuse to run outside development or tests without a real SECRET_KEY."""
+    if app.config["SECRET_KEY"] in PLACEHOLDER_SECRETS:
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or "development-only-key"
+            return
+        raise RuntimeError(
+            "SECRET_KEY is not set. Generate one with\n"
+            "    python -c 'import secrets; print(secrets.token_hex(32))'\n"
+            "and pass it as the SECRET_KEY environment variable "
+            "(or SECRET_KEY = '...' in instance/config.py)."
+        )

@@ -1,0 +1,1 @@
+"""Hài Lòng domain core: organisation, surveys, responses and statistics (no Flask here)."""

@@ -1,0 +1,60 @@
+"""Kiosk tablets bound to a counter, and the one-time codes that pair them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveys.db import Base, utcnow
+from surveys.errors import InvalidTransition
+from surveys.models.org import Counter
+
+
+class KioskDevice(Base):
+    __tablename__ = "kiosk_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counter.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    #: SHA-256 of the device credential held by the tablet.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    counter: Mapped[Counter] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self, now: datetime) -> None:
+        if self.revoked_at is not None:
+            raise InvalidTransition("This kiosk was already revoked.")
+        self.revoked_at = now
+
+
+class PairingCode(Base):
+    """A one-time secret that binds the browser opening it to a counter."""
+
+    __tablename__ = "pairing_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counter.id"), index=True)
+    #: SHA-256 of the secret in the pairing URL.
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk_device.id"))
+
+    counter: Mapped[Counter] = relationship()
+
+    def redeem(self, now: datetime) -> None:
+        """Mark the code as used; a code works once and only before it expires."""
+        if self.used_at is not None:
+            raise InvalidTransition("This pairing link was already used.")
+        if now >= self.expires_at:
+            raise InvalidTransition("This pairing link has expired.")
+        self.used_at = now

@@ -1,0 +1,60 @@
+"""One citizen's answers to a survey, and the answers themselves."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveys.db import Base
+
+CHANNELS = ("kiosk", "qr", "ticket")
+
+
+class Response(Base):
+    __tablename__ = "response"
+    __table_args__ = (
+        # The dashboard and summaries filter by office and time; keep that one index lookup.
+        Index("ix_response_office_submitted", "office_id", "submitted_at"),
+        Index("ix_response_counter_submitted", "counter_id", "submitted_at"),
+        Index("ix_response_officer_submitted", "officer_id", "submitted_at"),
+    )
+
+    #: The client's UUID; being the primary key makes a replay impossible to store twice.
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("target.id"))
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counter.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk_device.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(8))
+    #: When the citizen answered (the kiosk's clock for offline replays), UTC.
+    submitted_at: Mapped[datetime]
+    #: When the server stored it, UTC.
+    received_at: Mapped[datetime]
+    #: Polarity of the headline answer: 1 positive, 0 neutral, -1 negative.
+    headline_polarity: Mapped[int] = mapped_column(SmallInteger)
+    is_verified: Mapped[bool] = mapped_column(default=False)
+    #: SHA-256 of the canonical request body, to tell a replay from a conflicting reuse of an id.
+    body_hash: Mapped[str] = mapped_column(String(64))
+
+    answers: Mapped[list[Answer]] = relationship(back_populates="response")
+
+
+class Answer(Base):
+    __tablename__ = "answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("response.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
+    #: Set for scale, choice and multi answers (one row per chosen choice).
+    choice_id: Mapped[int | None] = mapped_column(ForeignKey("choice.id"))
+    #: Set for free-text answers.
+    text: Mapped[str | None] = mapped_column(Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")

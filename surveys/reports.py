@@ -1,0 +1,337 @@
+"""Office summaries and exports, over inclusive calendar days in the office's time zone."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from surveys.errors import ValidationError
+from surveys.models import (
+    Answer,
+    Choice,
+    Counter,
+    Office,
+    Officer,
+    Question,
+    Response,
+    Survey,
+    Target,
+)
+from surveys.stats import Rate, mean_score, satisfaction_rate
+
+#: Longest range a summary may cover, so one request cannot scan a decade.
+MAX_RANGE_DAYS = 3660
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: date
+    end: date
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None, *, today: date, default_days: int = 30):
+        """Parse YYYY-MM-DD bounds; missing ones default to the last ``default_days`` days."""
+        errors = {}
+        parsed = {}
+        for name, value in (("from", start), ("to", end)):
+            if value in (None, ""):
+                continue
+            try:
+                parsed[name] = date.fromisoformat(value)
+            except ValueError:
+                errors[name] = "must be a date as YYYY-MM-DD"
+        if errors:
+            raise ValidationError("The date range is not valid.", errors)
+        end_day = parsed.get("to", today)
+        start_day = parsed.get("from", end_day - timedelta(days=default_days - 1))
+        if start_day > end_day:
+            raise ValidationError("The range starts after it ends.", {"from": "after 'to'"})
+        if (end_day - start_day).days > MAX_RANGE_DAYS:
+            raise ValidationError("The range is too long.", {"from": "more than ten years"})
+        return cls(start_day, end_day)
+
+    def utc_bounds(self, timezone: str) -> tuple[datetime, datetime]:
+        """Return [start, end) in naive UTC for these local calendar days."""
+        zone = ZoneInfo(timezone)
+        start = datetime.combine(self.start, time.min, zone)
+        end = datetime.combine(self.end + timedelta(days=1), time.min, zone)
+        return (
+            start.astimezone(UTC).replace(tzinfo=None),
+            end.astimezone(UTC).replace(tzinfo=None),
+        )
+
+
+@dataclass
+class QuestionSummary:
+    key: str
+    kind: str
+    n: int = 0
+    positives: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    scores: list[tuple[float, int]] = field(default_factory=list)
+    #: (Vietnamese, English) of the question and of each choice, for display.
+    texts: tuple[str, str] = ("", "")
+    choice_texts: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def text(self, locale: str) -> str:
+        return self.texts[1] if locale == "en" else self.texts[0]
+
+    def choice_text(self, key: str, locale: str) -> str:
+        vi, en = self.choice_texts.get(key, (key, key))
+        return en if locale == "en" else vi
+
+    def as_dict(self, min_n: int) -> dict:
+        rate = satisfaction_rate(self.positives, self.n, min_n)
+        has_rate = self.kind in ("scale", "choice")
+        return {
+            "n": self.n,
+            "rate": rate.rate if has_rate else None,
+            "ci_low": rate.ci_low if has_rate else None,
+            "ci_high": rate.ci_high if has_rate else None,
+            "mean_score": mean_score(self.scores) if self.n >= min_n else None,
+            "counts": self.counts,
+        }
+
+
+@dataclass
+class OfficeSummary:
+    office: Office
+    period: DateRange
+    responses: int
+    satisfaction: Rate
+    questions: dict[str, QuestionSummary]
+    min_n: int
+
+    def as_dict(self) -> dict:
+        return {
+            "office": self.office.code,
+            "from": self.period.start.isoformat(),
+            "to": self.period.end.isoformat(),
+            "responses": self.responses,
+            "satisfaction": self.satisfaction.as_dict(),
+            "questions": {k: q.as_dict(self.min_n) for k, q in self.questions.items()},
+        }
+
+
+def office_summary(session: Session, office: Office, period: DateRange, *, min_n: int) -> OfficeSummary:
+    """Return the office's satisfaction and per-question figures over ``period``."""
+    start, end = period.utc_bounds(office.timezone)
+    in_range = (
+        Response.office_id == office.id,
+        Response.submitted_at >= start,
+        Response.submitted_at < end,
+    )
+    total, positives = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Response.headline_polarity == 1, 1), else_=0)), 0))
+        .select_from(Response)
+        .where(*in_range)
+    ).one()
+
+    choice_counts = session.execute(
+        select(Answer.question_id, Answer.choice_id, func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(*in_range)
+        .group_by(Answer.question_id, Answer.choice_id)
+    ).all()
+    answered = session.execute(
+        select(Answer.question_id, func.count(func.distinct(Answer.response_id)))
+        .join(Response, Response.id == Answer.response_id)
+        .where(*in_range)
+        .group_by(Answer.question_id)
+    ).all()
+
+    question_ids = {row[0] for row in answered}
+    questions = {
+        q.id: q for q in session.scalars(select(Question).where(Question.id.in_(question_ids)))
+    } if question_ids else {}
+    choice_ids = {row[1] for row in choice_counts if row[1] is not None}
+    choices = {
+        c.id: c for c in session.scalars(select(Choice).where(Choice.id.in_(choice_ids)))
+    } if choice_ids else {}
+    levels = _levels(session, questions.values())
+
+    summaries: dict[str, QuestionSummary] = {}
+    for question in sorted(questions.values(), key=lambda q: q.position):
+        summaries.setdefault(
+            question.key,
+            QuestionSummary(question.key, question.kind, texts=(question.text_vi, question.text_en)),
+        )
+    for question_id, count in answered:
+        summaries[questions[question_id].key].n += count
+    for question_id, choice_id, count in choice_counts:
+        if choice_id is None:
+            continue
+        question, choice = questions[question_id], choices[choice_id]
+        summary = summaries[question.key]
+        summary.counts[choice.key] = summary.counts.get(choice.key, 0) + count
+        summary.choice_texts[choice.key] = (choice.text_vi, choice.text_en)
+        if choice.polarity == "positive":
+            summary.positives += count
+        if question.kind == "scale" and levels[question.id] > 1:
+            score = (levels[question.id] - 1 - choice.position) / (levels[question.id] - 1) * 100
+            summary.scores.append((score, count))
+    return OfficeSummary(
+        office=office,
+        period=period,
+        responses=total,
+        satisfaction=satisfaction_rate(positives, total, min_n),
+        questions=summaries,
+        min_n=min_n,
+    )
+
+
+def _levels(session: Session, questions: Iterable[Question]) -> dict[int, int]:
+    ids = [q.id for q in questions if q.kind == "scale"]
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Choice.question_id, func.count()).where(Choice.question_id.in_(ids)).group_by(Choice.question_id)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class OfficeRow:
+    """One line of the dashboard: an office and its satisfaction over the period."""
+
+    office: Office
+    satisfaction: Rate
+
+
+def offices_overview(
+    session: Session, offices: list[Office], period: DateRange, *, min_n: int
+) -> list[OfficeRow]:
+    """Return each office's satisfaction, one grouped query per time zone."""
+    by_zone: dict[str, list[Office]] = defaultdict(list)
+    for office in offices:
+        by_zone[office.timezone].append(office)
+    counts: dict[int, tuple[int, int]] = {}
+    for zone, members in by_zone.items():
+        start, end = period.utc_bounds(zone)
+        rows = session.execute(
+            select(
+                Response.office_id,
+                func.count(),
+                func.sum(case((Response.headline_polarity == 1, 1), else_=0)),
+            )
+            .where(
+                Response.office_id.in_([o.id for o in members]),
+                Response.submitted_at >= start,
+                Response.submitted_at < end,
+            )
+            .group_by(Response.office_id)
+        ).all()
+        counts.update({office_id: (n, int(pos or 0)) for office_id, n, pos in rows})
+    return [
+        OfficeRow(o, satisfaction_rate(counts.get(o.id, (0, 0))[1], counts.get(o.id, (0, 0))[0], min_n))
+        for o in offices
+    ]
+
+
+CSV_BASE_COLUMNS = [
+    "id",
+    "submitted_at",
+    "received_at",
+    "channel",
+    "locale",
+    "verified",
+    "office",
+    "counter",
+    "officer",
+    "target",
+    "survey",
+    "survey_version",
+]
+
+
+def response_rows(
+    session: Session, office: Office, period: DateRange, *, batch_size: int = 2000
+) -> Iterator[list[str]]:
+    """Yield a header and then one row per response, oldest first, in the office's local time.
+
+    Question columns are the union of the keys of the surveys answered in the period;
+    several choices of one question are joined with ";".
+    """
+    start, end = period.utc_bounds(office.timezone)
+    zone = ZoneInfo(office.timezone)
+    in_range = (
+        Response.office_id == office.id,
+        Response.submitted_at >= start,
+        Response.submitted_at < end,
+    )
+    question_keys = session.scalars(
+        select(Question.key)
+        .where(Question.survey_id.in_(select(Response.survey_id).where(*in_range).distinct()))
+        .group_by(Question.key)
+        .order_by(func.min(Question.position), Question.key)
+    ).all()
+    yield CSV_BASE_COLUMNS + list(question_keys)
+
+    last: tuple[datetime, object] | None = None
+    while True:
+        query = (
+            select(
+                Response.id,
+                Response.submitted_at,
+                Response.received_at,
+                Response.channel,
+                Response.locale,
+                Response.is_verified,
+                Counter.code,
+                Officer.code,
+                Target.code,
+                Survey.key,
+                Survey.version,
+            )
+            .join(Target, Target.id == Response.target_id)
+            .join(Survey, Survey.id == Response.survey_id)
+            .outerjoin(Counter, Counter.id == Response.counter_id)
+            .outerjoin(Officer, Officer.id == Response.officer_id)
+            .where(*in_range)
+            .order_by(Response.submitted_at, Response.id)
+            .limit(batch_size)
+        )
+        if last is not None:
+            query = query.where(
+                (Response.submitted_at > last[0])
+                | ((Response.submitted_at == last[0]) & (Response.id > last[1]))
+            )
+        batch = session.execute(query).all()
+        if not batch:
+            return
+        answers: dict = defaultdict(lambda: defaultdict(list))
+        for response_id, key, choice_key, text in session.execute(
+            select(Answer.response_id, Question.key, Choice.key, Answer.text)
+            .join(Question, Question.id == Answer.question_id)
+            .outerjoin(Choice, Choice.id == Answer.choice_id)
+            .where(Answer.response_id.in_([row[0] for row in batch]))
+            .order_by(Answer.id)
+        ):
+            answers[response_id][key].append(choice_key if choice_key is not None else text)
+        for row in batch:
+            given = answers[row[0]]
+            yield [
+                str(row[0]),
+                _local_iso(row[1], zone),
+                _local_iso(row[2], zone),
+                row[3],
+                row[4],
+                "yes" if row[5] else "no",
+                office.code,
+                row[6] or "",
+                row[7] or "",
+                row[8],
+                row[9],
+                str(row[10]),
+            ] + [";".join(given.get(key, [])) for key in question_keys]
+        last = (batch[-1][1], batch[-1][0])
+
+
+def _local_iso(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.replace(tzinfo=UTC).astimezone(zone).isoformat(timespec="seconds")

@@ -1,0 +1,56 @@
+"""The numbers managers may trust: rates with Wilson intervals and mean scores."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: Two-sided 95 % normal quantile.
+Z95 = 1.959964
+
+
+def wilson_interval(positives: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Return the Wilson score interval for positives out of n, or None when n is 0."""
+    if n <= 0:
+        return None
+    if not 0 <= positives <= n:
+        raise ValueError("positives must lie between 0 and n")
+    p = positives / n
+    z2 = z * z
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half_width = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
+    return max(0.0, centre - half_width), min(1.0, centre + half_width)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A satisfaction rate with its sample size; the figures are None below the minimum n."""
+
+    n: int
+    positives: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+    @property
+    def is_shown(self) -> bool:
+        return self.rate is not None
+
+    def as_dict(self) -> dict:
+        return {"n": self.n, "rate": self.rate, "ci_low": self.ci_low, "ci_high": self.ci_high}
+
+
+def satisfaction_rate(positives: int, n: int, min_n: int) -> Rate:
+    """Return positives/n with its 95 % interval, hiding the figures when n < min_n."""
+    if n < max(min_n, 1):
+        return Rate(n, positives, None, None, None)
+    low, high = wilson_interval(positives, n)
+    return Rate(n, positives, round(positives / n, 4), round(low, 4), round(high, 4))
+
+
+def mean_score(score_counts: list[tuple[float, int]]) -> float | None:
+    """Return the mean of scores weighted by their counts, or None without answers."""
+    total = sum(count for _, count in score_counts)
+    if total == 0:
+        return None
+    return round(sum(score * count for score, count in score_counts) / total, 2)

@@ -1,0 +1,189 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL from TEST_DATABASE_URL), an app from
+the factory, and factories for the organisation. Every table is emptied after each test."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import pytest
+from sqlalchemy import text
+
+from kiosk import create_app
+from surveys import accounts, kiosks
+from surveys.db import Base, make_engine, make_sessionmaker, utcnow
+from surveys.defaults import OFFICE_CULTURE, QUICK, ensure_default_surveys
+from surveys.models import Counter, Office, Officer, Target, Unit
+from surveys.schema import upgrade
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request, engine):
+    yield
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture()
+def db(engine):
+    """A domain session for arranging and inspecting data; commit to make it visible."""
+    with make_sessionmaker(engine)() as session:
+        yield session
+
+
+def make_app(database_url: str, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "RATELIMIT_ENABLED": False,
+        "PUBLIC_BASE_URL": "http://kiosk.test",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = make_app(database_url)
+    yield app
+    app.extensions["hailong.engine"].dispose()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app):
+    return app.test_cli_runner()
+
+
+@dataclass
+class City:
+    unit: Unit
+    other_unit: Unit
+    office: Office
+    other_office: Office
+    counter: Counter
+    other_counter: Counter
+    officer: Officer
+    office_code: str
+    counter_code: str
+    officer_code: str
+    other_counter_code: str
+    other_office_code: str
+
+
+@pytest.fixture()
+def city(db) -> City:
+    """Two units with an office each; the first has a counter with an officer."""
+    surveys = ensure_default_surveys(db)
+    root = Unit(code="ROOT", name="Thành phố")
+    db.add(root)
+    db.flush()
+    root.place_under(None)
+    units = []
+    for code, name in (("D1", "Quận Một"), ("D2", "Quận Hai")):
+        unit = Unit(code=code, name=name)
+        db.add(unit)
+        db.flush()
+        unit.place_under(root)
+        units.append(unit)
+    office = Office(code="O1", name="Bộ phận một cửa Quận Một", unit=units[0])
+    other_office = Office(code="O2", name="Bộ phận một cửa Quận Hai", unit=units[1])
+    counter = Counter(code="O1-Q1", name="Quầy 1", office=office)
+    other_counter = Counter(code="O2-Q1", name="Quầy 1", office=other_office)
+    officer = Officer(code="CB1", name="Nguyễn Thị Lan", office=office)
+    db.add_all([office, other_office, counter, other_counter, officer])
+    db.flush()
+    db.add_all(
+        [
+            Target(code="OFFICE1", kind="office", office_id=office.id, survey=surveys[QUICK]),
+            Target(code="COUNTR1", kind="counter", office_id=office.id, counter_id=counter.id, survey=surveys[QUICK]),
+            Target(code="OFFICR1", kind="officer", office_id=office.id, counter_id=counter.id,
+                   officer_id=officer.id, survey=surveys[OFFICE_CULTURE]),
+            Target(code="OFFICE2", kind="office", office_id=other_office.id, survey=surveys[QUICK]),
+            Target(code="COUNTR2", kind="counter", office_id=other_office.id, counter_id=other_counter.id,
+                   survey=surveys[QUICK]),
+        ]
+    )
+    db.commit()
+    return City(units[0], units[1], office, other_office, counter, other_counter, officer,
+                "OFFICE1", "COUNTR1", "OFFICR1", "COUNTR2", "OFFICE2")
+
+
+@pytest.fixture()
+def make_user(db):
+    def make(email="manager@example.vn", role="manager", scope="O1"):
+        user = accounts.create_user(db, email, PASSWORD, role, scope_code=scope)
+        db.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture()
+def make_token(db, make_user):
+    def make(email="manager@example.vn", role="manager", scope="O1"):
+        make_user(email, role, scope)
+        token = accounts.create_api_token(db, email)
+        db.commit()
+        return token
+
+    return make
+
+
+@pytest.fixture()
+def device_token(db, city) -> str:
+    token = kiosks.enroll_device_token(db, city.counter.code, now=utcnow())
+    db.commit()
+    return token
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+@pytest.fixture()
+def login(client):
+    def do(email="manager@example.vn", password=PASSWORD):
+        page = client.get("/login").get_data(as_text=True)
+        return client.post(
+            "/login", data={"csrf_token": csrf_token(page), "email": email, "password": password}
+        )
+
+    return do
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat() + "Z" if moment.tzinfo is None else moment.isoformat()
