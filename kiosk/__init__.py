@@ -1,4 +1,5 @@
 """Hài Lòng web layer: the application factory."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The JSON API of the interface contract, under /api/v1."""
+
 from __future__ import annotations
 
 import codecs
@@ -61,7 +62,9 @@ def survey(code: str):
 def post_response():
     data = request.get_json(silent=True)
     if data is None:
-        return json_error(400, "malformed_json", "The body must be a JSON object.", {"body": "not JSON"})
+        return json_error(
+            400, "malformed_json", "The body must be a JSON object.", {"body": "not JSON"}
+        )
     payload = parse_response_input(data)
     db = get_session()
     device = None
@@ -169,4 +172,3 @@ def _defuse(cell: str) -> str:
 @bp.errorhandler(401)
 def unauthorized(_error):
     return json_error(401, "unauthorized", "Sign in or send 'Authorization: Bearer API_TOKEN'.")
-

@@ -1,4 +1,5 @@
 """Manager sign-in with a session cookie, and bearer-token identification for the API."""
+
 from __future__ import annotations
 
 from functools import wraps

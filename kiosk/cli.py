@@ -1,11 +1,12 @@
 """Command-line interface: flask --app wsgi COMMAND. Each command wraps one domain function."""
+
 from __future__ import annotations
 
 import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from surveys import accounts, demo, kiosks, schema
 from surveys.db import make_sessionmaker, utcnow
@@ -40,6 +41,7 @@ def db_downgrade(revision: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--responses", default=0, show_default=True, help="Synthetic responses to add.")
 @click.option("--days", default=90, show_default=True, help="Spread them over this many past days.")
 @click.option("--seed", default=1, show_default=True, help="Random seed, for a repeatable city.")
@@ -70,6 +72,7 @@ def seed_demo(responses: int, days: int, seed: int) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "manager", "viewer"]), required=True)
 @click.option("--scope", default=None, help="Unit or office code the user may see.")
@@ -90,6 +93,7 @@ def create_user(email: str, role: str, scope: str | None, name: str) -> None:
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("email")
 def create_token(email: str) -> None:
     """Print a new API bearer token for EMAIL, alone on the last line."""
@@ -104,8 +108,11 @@ def create_token(email: str) -> None:
 
 
 @click.command("enroll-kiosk")
+@with_appcontext
 @click.argument("counter_code")
-@click.option("--token", "as_token", is_flag=True, help="Print a device token for a scripted client.")
+@click.option(
+    "--token", "as_token", is_flag=True, help="Print a device token for a scripted client."
+)
 @click.option("--name", default="", help="A name for the device.")
 def enroll_kiosk(counter_code: str, as_token: bool, name: str) -> None:
     """Print a one-time pairing URL for a counter's tablet, alone on the last line."""

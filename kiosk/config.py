@@ -1,4 +1,5 @@
 """Configuration: defaults → instance/config.py → environment → test overrides."""
+
 from __future__ import annotations
 
 import os
@@ -75,7 +76,7 @@ def normalise_database_url(url: str) -> str:
     """Let operators write postgres:// or postgresql:// and still get the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

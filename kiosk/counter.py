@@ -1,4 +1,5 @@
 """The counter kiosk: pairing a tablet, and the rating screen it shows all day."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.database import get_session
-from kiosk.forms import answers_from_form, response_id_from_form
+from kiosk.forms import answers_from_form, form_errors, response_id_from_form
 from kiosk.i18n import current_language
 from surveys import kiosks
 from surveys.db import utcnow
@@ -98,7 +99,7 @@ def submit():
                 device_token=request.cookies.get(DEVICE_COOKIE),
                 response_id=payload.id,
                 selected=answers,
-                errors={k.removeprefix("answers."): v for k, v in error.fields.items()},
+                errors=form_errors(error),
                 thanks_seconds=current_app.config["KIOSK_THANKS_SECONDS"],
             ),
             400,

@@ -1,4 +1,5 @@
 """The manager's dashboard: offices in scope, their satisfaction and its uncertainty."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

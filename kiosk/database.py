@@ -1,4 +1,5 @@
 """One SQLAlchemy session per request; the request boundary commits once."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app, g

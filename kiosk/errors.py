@@ -1,4 +1,5 @@
 """Error pages in both languages, and JSON errors under /api."""
+
 from __future__ import annotations
 
 import logging
@@ -85,7 +86,9 @@ def handle_http_error(error: HTTPException):
 def handle_csrf_error(error: CSRFError):
     if wants_json():
         return json_error(400, "csrf", error.description)
-    return render_error(400, _("The form expired or was sent from elsewhere. Please reload the page and try again."))
+    return render_error(
+        400, _("The form expired or was sent from elsewhere. Please reload the page and try again.")
+    )
 
 
 def handle_domain_error(error: DomainError):

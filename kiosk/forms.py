@@ -1,11 +1,14 @@
 """Reading a survey's answers from a plain HTML form (phone page and no-JavaScript kiosk)."""
+
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from surveys.errors import ValidationError
 from surveys.responses import drop_hidden_answers
 from surveys.spec import SurveySpec
 
@@ -29,3 +32,17 @@ def response_id_from_form(form: MultiDict) -> uuid.UUID:
         return uuid.UUID(form.get("response_id", ""))
     except ValueError:
         return uuid.uuid4()
+
+
+def form_errors(error: ValidationError) -> dict[str, str]:
+    """Return a citizen-readable message per question for a domain validation error."""
+    messages = {}
+    for field, problem in error.fields.items():
+        key = field.removeprefix("answers.")
+        if problem in ("required", "the headline question must be answered"):
+            messages[key] = _("Please choose an answer.")
+        elif problem.startswith("longer than"):
+            messages[key] = _("This text is too long.")
+        else:
+            messages[key] = _("This answer is not valid; please choose again.")
+    return messages

@@ -1,4 +1,5 @@
 """Liveness for load balancers: answers 200 only when the database does."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify

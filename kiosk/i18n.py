@@ -1,4 +1,5 @@
 """Language choice: ?lang= (remembered in a cookie), then Accept-Language, then Vietnamese."""
+
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request, url_for
@@ -16,7 +17,9 @@ def select_locale() -> str:
     remembered = request.cookies.get(LANG_COOKIE)
     if remembered in languages:
         return remembered
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def remember_language(response: Response) -> Response:
@@ -34,7 +37,11 @@ def lang_url(lang: str) -> str:
     """Return this page's URL in another language (other query arguments kept)."""
     args = request.args.to_dict(flat=False)
     args["lang"] = [lang]
-    return url_for(request.endpoint, **(request.view_args or {}), **args) if request.endpoint else "?lang=" + lang
+    return (
+        url_for(request.endpoint, **(request.view_args or {}), **args)
+        if request.endpoint
+        else "?lang=" + lang
+    )
 
 
 def percent(value: float | None) -> str:

@@ -1,4 +1,5 @@
 """The API described in OpenAPI 3.1, served at /api/v1/openapi.json."""
+
 from __future__ import annotations
 
 ERROR = {
@@ -88,7 +89,11 @@ def openapi_document(server_url: str) -> dict:
                     "required": ["id", "target", "answers"],
                     "additionalProperties": False,
                     "properties": {
-                        "id": {"type": "string", "format": "uuid", "description": "Client-made; idempotency key"},
+                        "id": {
+                            "type": "string",
+                            "format": "uuid",
+                            "description": "Client-made; idempotency key",
+                        },
                         "target": {"type": "string", "description": "Public survey code"},
                         "answers": {
                             "type": "object",
@@ -98,7 +103,7 @@ def openapi_document(server_url: str) -> dict:
                                     {"type": "array", "items": {"type": "string"}},
                                 ]
                             },
-                            "description": "question key → choice key, list of choice keys, or text",
+                            "description": "question key → choice key(s) or text",
                         },
                         "comment": {"type": "string", "maxLength": 1000},
                         "locale": {"type": "string", "enum": ["vi", "en"], "default": "vi"},
@@ -116,7 +121,10 @@ def openapi_document(server_url: str) -> dict:
                         "label": {"type": "string"},
                         "survey": {
                             "type": "object",
-                            "properties": {"key": {"type": "string"}, "version": {"type": "integer"}},
+                            "properties": {
+                                "key": {"type": "string"},
+                                "version": {"type": "integer"},
+                            },
                         },
                         "questions": {
                             "type": "array",
@@ -124,7 +132,10 @@ def openapi_document(server_url: str) -> dict:
                                 "type": "object",
                                 "properties": {
                                     "key": {"type": "string"},
-                                    "kind": {"type": "string", "enum": ["scale", "choice", "multi", "text"]},
+                                    "kind": {
+                                        "type": "string",
+                                        "enum": ["scale", "choice", "multi", "text"],
+                                    },
                                     "headline": {"type": "boolean"},
                                     "required": {"type": "boolean"},
                                     "text": TEXT,
@@ -211,7 +222,14 @@ def openapi_document(server_url: str) -> dict:
             "/surveys/{code}": {
                 "get": {
                     "summary": "The survey behind a public code, in both languages",
-                    "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "parameters": [
+                        {
+                            "name": "code",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/Survey"}),
                         "404": _error("Unknown or retired code"),
@@ -221,18 +239,23 @@ def openapi_document(server_url: str) -> dict:
             "/responses": {
                 "post": {
                     "summary": "Store one response (idempotent on id)",
-                    "description": "Without Authorization it is a phone response, rate-limited per IP. "
+                    "description": "Without Authorization: a phone response, rate-limited per IP. "
                     "With a kiosk device token it is a kiosk response for that kiosk's counter.",
                     "security": [{}, {"bearerToken": []}],
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/ResponseIn"}}
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ResponseIn"}
+                            }
                         },
                     },
                     "responses": {
                         "201": _json(
-                            {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}}},
+                            {
+                                "type": "object",
+                                "properties": {"id": {"type": "string", "format": "uuid"}},
+                            },
                             "Stored, or the same id and body stored before",
                         ),
                         "400": _error("Invalid input; fields names each problem"),
@@ -249,7 +272,9 @@ def openapi_document(server_url: str) -> dict:
                     "summary": "Offices the caller may see",
                     "security": MANAGER_SECURITY,
                     "responses": {
-                        "200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Office"}}),
+                        "200": _json(
+                            {"type": "array", "items": {"$ref": "#/components/schemas/Office"}}
+                        ),
                         "401": _error("Not signed in"),
                     },
                 }
@@ -274,7 +299,10 @@ def openapi_document(server_url: str) -> dict:
                     "security": MANAGER_SECURITY,
                     "parameters": [OFFICE_CODE, *DATE_PARAMS],
                     "responses": {
-                        "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                        "200": {
+                            "description": "CSV",
+                            "content": {"text/csv": {"schema": {"type": "string"}}},
+                        },
                         "400": _error("Bad date range"),
                         "401": _error("Not signed in"),
                         "403": _error("Outside the caller's scope"),

@@ -1,4 +1,5 @@
 """The phone survey behind a QR code: a plain HTML form that works without JavaScript."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kiosk.database import get_session
 from kiosk.extensions import limiter
-from kiosk.forms import answers_from_form, response_id_from_form
+from kiosk.forms import answers_from_form, form_errors, response_id_from_form
 from kiosk.i18n import current_language
 from surveys.db import utcnow
 from surveys.errors import Conflict, NotFound, ValidationError
@@ -73,7 +74,7 @@ def submit(code: str):
                 spec=spec,
                 response_id=payload.id,
                 selected=answers,
-                errors={k.removeprefix("answers."): v for k, v in error.fields.items()},
+                errors=form_errors(error),
             ),
             400,
         )

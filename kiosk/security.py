@@ -1,4 +1,5 @@
 """Response headers: a strict Content-Security-Policy and the usual hardening."""
+
 from __future__ import annotations
 
 from flask import Flask, Response
@@ -26,7 +27,9 @@ def set_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+    response.headers.setdefault(
+        "Permissions-Policy", "camera=(self), microphone=(), geolocation=()"
+    )
     return response
 
 

@@ -1,4 +1,5 @@
 """Alembic environment: the URL comes from surveys.schema, the models' metadata from surveys."""
+
 from alembic import context
 from sqlalchemy import pool
 

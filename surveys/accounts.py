@@ -1,4 +1,5 @@
 """Users, their scope over the organisation tree, passwords and API tokens."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -103,7 +104,7 @@ def visible_offices(user: User) -> Select[tuple[Office]]:
 
 
 def office_in_scope(session: Session, user: User, code: str) -> Office:
-    """Return the office with this code if the user may see it; raise NotFound or PermissionDenied."""
+    """Return the office with this code if the user may see it, else raise."""
     office = session.scalar(select(Office).where(Office.code == code))
     if office is None:
         raise NotFound("No office has this code.")

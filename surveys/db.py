@@ -1,4 +1,5 @@
 """Declarative base, naming convention and engine helpers."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -1,4 +1,5 @@
 """The default surveys of the product brief, worded exactly, in Vietnamese and English."""
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -1,4 +1,5 @@
 """A believable Hanoi demo city, and synthetic responses that vary like real ones."""
+
 from __future__ import annotations
 
 import hashlib
@@ -39,7 +40,14 @@ UNITS = [
 
 #: (code, name, unit, address, counters, base satisfaction)
 OFFICES = [
-    ("HCC", "Trung tâm Phục vụ hành chính công Thành phố", "HN", "258 Võ Chí Công, Tây Hồ", 6, 0.90),
+    (
+        "HCC",
+        "Trung tâm Phục vụ hành chính công Thành phố",
+        "HN",
+        "258 Võ Chí Công, Tây Hồ",
+        6,
+        0.90,
+    ),
     ("STP-1C", "Bộ phận một cửa Sở Tư pháp", "STP", "1B Trần Phú, Ba Đình", 3, 0.86),
     ("KHDT-1C", "Bộ phận một cửa Sở Kế hoạch và Đầu tư", "SKHDT", "16 Cát Linh, Đống Đa", 4, 0.82),
     ("HK-1C", "Bộ phận một cửa quận Hoàn Kiếm", "HK", "126 Hàng Trống, Hoàn Kiếm", 4, 0.88),
@@ -55,10 +63,35 @@ OFFICES = [
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Dương", "Lý"]
 MIDDLE = ["Thị", "Văn", "Minh", "Thu", "Đức", "Thanh", "Ngọc", "Quang", "Hải", "Phương"]
-GIVEN = ["Hà", "Lan", "Hùng", "Mai", "Tuấn", "Hương", "Nam", "Linh", "Dũng", "Trang", "Sơn", "Yến",
-         "Khánh", "Thảo", "Long", "Huyền", "Phong", "Ngân", "Quân", "Vân"]
-TITLES = ["Chuyên viên", "Chuyên viên chính", "Cán bộ một cửa", "Công chức tư pháp - hộ tịch",
-          "Công chức địa chính"]
+GIVEN = [
+    "Hà",
+    "Lan",
+    "Hùng",
+    "Mai",
+    "Tuấn",
+    "Hương",
+    "Nam",
+    "Linh",
+    "Dũng",
+    "Trang",
+    "Sơn",
+    "Yến",
+    "Khánh",
+    "Thảo",
+    "Long",
+    "Huyền",
+    "Phong",
+    "Ngân",
+    "Quân",
+    "Vân",
+]
+TITLES = [
+    "Chuyên viên",
+    "Chuyên viên chính",
+    "Cán bộ một cửa",
+    "Công chức tư pháp - hộ tịch",
+    "Công chức địa chính",
+]
 
 COMMENTS_POSITIVE = [
     "Cán bộ hướng dẫn rất nhiệt tình, cảm ơn!",
@@ -126,7 +159,14 @@ def seed_city(session: Session, *, seed: int = 1) -> DemoCity:
             counter = Counter(code=f"{code}-Q{i}", name=f"Quầy số {i}", office=office)
             session.add(counter)
             session.flush()
-            session.add(target(kind="counter", office_id=office.id, counter_id=counter.id, survey=surveys[QUICK]))
+            session.add(
+                target(
+                    kind="counter",
+                    office_id=office.id,
+                    counter_id=counter.id,
+                    survey=surveys[QUICK],
+                )
+            )
             for j in range(rng.choice([1, 2, 2, 3])):
                 name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
                 officer = Officer(
@@ -138,8 +178,13 @@ def seed_city(session: Session, *, seed: int = 1) -> DemoCity:
                 session.add(officer)
                 session.flush()
                 session.add(
-                    target(kind="officer", office_id=office.id, counter_id=counter.id,
-                           officer_id=officer.id, survey=surveys[OFFICE_CULTURE])
+                    target(
+                        kind="officer",
+                        office_id=office.id,
+                        counter_id=counter.id,
+                        officer_id=officer.id,
+                        survey=surveys[OFFICE_CULTURE],
+                    )
                 )
     for email, role, scope, name in DEMO_USERS:
         create_user(session, email, DEMO_PASSWORD, role, scope_code=scope, name=name)
@@ -148,7 +193,10 @@ def seed_city(session: Session, *, seed: int = 1) -> DemoCity:
 
 
 def _sizes(session: Session) -> tuple[int, int, int, int]:
-    return tuple(session.scalar(select(func.count()).select_from(m)) for m in (Unit, Office, Counter, Officer))
+    return tuple(
+        session.scalar(select(func.count()).select_from(m))
+        for m in (Unit, Office, Counter, Officer)
+    )
 
 
 def seed_responses(
@@ -170,14 +218,18 @@ def seed_responses(
     inserted = 0
     for chosen in rng.choices(targets, weights=weights, k=count):
         office = offices[chosen.office_id]
-        spec = specs.get(chosen.survey_id) or specs.setdefault(chosen.survey_id, survey_spec(session, chosen.survey_id))
+        spec = specs.get(chosen.survey_id) or specs.setdefault(
+            chosen.survey_id, survey_spec(session, chosen.survey_id)
+        )
         local = rng.choice(slots)
         p = base.get(office.code, 0.85) + officer_effect.get(chosen.officer_id, 0.0)
         p -= WEEKDAY_PENALTY[local.weekday()] + HOUR_PENALTY.get(local.hour, 0.0)
         response_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         given = _answers(spec, rng, p)
         headline = spec.headline.by_key[given[spec.headline.key]]
-        submitted = local.replace(tzinfo=ZoneInfo(office.timezone)).astimezone(UTC).replace(tzinfo=None)
+        submitted = (
+            local.replace(tzinfo=ZoneInfo(office.timezone)).astimezone(UTC).replace(tzinfo=None)
+        )
         channel = "kiosk" if chosen.kind == "counter" and rng.random() < 0.8 else "qr"
         responses.append(
             {
@@ -200,11 +252,24 @@ def seed_responses(
         for key, value in given.items():
             question = spec.question(key)
             if question.kind == "text":
-                answers.append({"response_id": response_id, "question_id": question.id, "choice_id": None, "text": value})
+                answers.append(
+                    {
+                        "response_id": response_id,
+                        "question_id": question.id,
+                        "choice_id": None,
+                        "text": value,
+                    }
+                )
                 continue
             for choice_key in value if isinstance(value, list) else [value]:
-                answers.append({"response_id": response_id, "question_id": question.id,
-                                "choice_id": question.by_key[choice_key].id, "text": None})
+                answers.append(
+                    {
+                        "response_id": response_id,
+                        "question_id": question.id,
+                        "choice_id": question.by_key[choice_key].id,
+                        "text": None,
+                    }
+                )
         if len(responses) >= batch_size:
             inserted += _flush(session, responses, answers)
     inserted += _flush(session, responses, answers)
@@ -232,7 +297,9 @@ def _time_slots(now: datetime, days: int, rng: random.Random) -> list[datetime]:
             if day.weekday() == 5 and hour >= 12:
                 continue
             for _ in range(round(weight * traffic)):
-                slots.append(datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60))))
+                slots.append(
+                    datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)))
+                )
     return slots
 
 
@@ -257,17 +324,21 @@ def _answers(spec: SurveySpec, rng: random.Random, p: float) -> dict:
             continue
         if question.kind == "scale":
             # The values track the overall answer, one level either way now and then.
-            position = min(max(choice.position + rng.choice([-1, 0, 0, 0, 1]), 0), len(question.choices) - 1)
+            position = min(
+                max(choice.position + rng.choice([-1, 0, 0, 0, 1]), 0), len(question.choices) - 1
+            )
             given[question.key] = question.choices[position].key
         elif question.kind == "multi":
             weights = [5, 4, 6, 2, 1, 3, 2, 1][: len(question.choices)]
-            picked = {c.key for c in rng.choices(question.choices, weights=weights, k=rng.choice([1, 1, 2]))}
+            picked = {
+                c.key
+                for c in rng.choices(question.choices, weights=weights, k=rng.choice([1, 1, 2]))
+            }
             given[question.key] = sorted(picked)
         elif question.kind == "text" and rng.random() < 0.08:
             pool = COMMENTS_NEGATIVE if choice.polarity == "negative" else COMMENTS_POSITIVE
             given[question.key] = rng.choice(pool)
     return given
-
 
 
 def showcase_codes(session: Session) -> tuple[str, str]:

@@ -1,4 +1,5 @@
 """Domain errors; the web layer maps each to a form error or a JSON error with a status."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Binding counter tablets: one-time pairing links and device credentials."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -34,7 +35,9 @@ def create_pairing(
     return pairing, secret
 
 
-def _new_device(session: Session, counter: Counter, now: datetime, name: str) -> tuple[KioskDevice, str]:
+def _new_device(
+    session: Session, counter: Counter, now: datetime, name: str
+) -> tuple[KioskDevice, str]:
     token = new_secret("kd_")
     device = KioskDevice(
         counter=counter, name=name or counter.name, token_hash=hash_secret(token), created_at=now
@@ -44,9 +47,13 @@ def _new_device(session: Session, counter: Counter, now: datetime, name: str) ->
     return device, token
 
 
-def pair_device(session: Session, secret: str, *, now: datetime, name: str = "") -> tuple[KioskDevice, str]:
+def pair_device(
+    session: Session, secret: str, *, now: datetime, name: str = ""
+) -> tuple[KioskDevice, str]:
     """Redeem a pairing secret: create the device and return it with its credential."""
-    pairing = session.scalar(select(PairingCode).where(PairingCode.secret_hash == hash_secret(secret)))
+    pairing = session.scalar(
+        select(PairingCode).where(PairingCode.secret_hash == hash_secret(secret))
+    )
     if pairing is None:
         raise InvalidTransition("This pairing link is not valid.")
     pairing.redeem(now)
@@ -55,7 +62,9 @@ def pair_device(session: Session, secret: str, *, now: datetime, name: str = "")
     return device, token
 
 
-def enroll_device_token(session: Session, counter_code: str, *, now: datetime, name: str = "") -> str:
+def enroll_device_token(
+    session: Session, counter_code: str, *, now: datetime, name: str = ""
+) -> str:
     """Create a device for a scripted client and return its credential."""
     device, token = _new_device(session, _counter(session, counter_code), now, name)
     return token

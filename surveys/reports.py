@@ -1,4 +1,5 @@
 """Office summaries and exports, over inclusive calendar days in the office's time zone."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -118,7 +119,9 @@ class OfficeSummary:
         }
 
 
-def office_summary(session: Session, office: Office, period: DateRange, *, min_n: int) -> OfficeSummary:
+def office_summary(
+    session: Session, office: Office, period: DateRange, *, min_n: int
+) -> OfficeSummary:
     """Return the office's satisfaction and per-question figures over ``period``."""
     start, end = period.utc_bounds(office.timezone)
     in_range = (
@@ -127,7 +130,10 @@ def office_summary(session: Session, office: Office, period: DateRange, *, min_n
         Response.submitted_at < end,
     )
     total, positives = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((Response.headline_polarity == 1, 1), else_=0)), 0))
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Response.headline_polarity == 1, 1), else_=0)), 0),
+        )
         .select_from(Response)
         .where(*in_range)
     ).one()
@@ -146,20 +152,26 @@ def office_summary(session: Session, office: Office, period: DateRange, *, min_n
     ).all()
 
     question_ids = {row[0] for row in answered}
-    questions = {
-        q.id: q for q in session.scalars(select(Question).where(Question.id.in_(question_ids)))
-    } if question_ids else {}
+    questions = (
+        {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(question_ids)))}
+        if question_ids
+        else {}
+    )
     choice_ids = {row[1] for row in choice_counts if row[1] is not None}
-    choices = {
-        c.id: c for c in session.scalars(select(Choice).where(Choice.id.in_(choice_ids)))
-    } if choice_ids else {}
+    choices = (
+        {c.id: c for c in session.scalars(select(Choice).where(Choice.id.in_(choice_ids)))}
+        if choice_ids
+        else {}
+    )
     levels = _levels(session, questions.values())
 
     summaries: dict[str, QuestionSummary] = {}
     for question in sorted(questions.values(), key=lambda q: q.position):
         summaries.setdefault(
             question.key,
-            QuestionSummary(question.key, question.kind, texts=(question.text_vi, question.text_en)),
+            QuestionSummary(
+                question.key, question.kind, texts=(question.text_vi, question.text_en)
+            ),
         )
     for question_id, count in answered:
         summaries[questions[question_id].key].n += count
@@ -191,7 +203,9 @@ def _levels(session: Session, questions: Iterable[Question]) -> dict[int, int]:
         return {}
     return dict(
         session.execute(
-            select(Choice.question_id, func.count()).where(Choice.question_id.in_(ids)).group_by(Choice.question_id)
+            select(Choice.question_id, func.count())
+            .where(Choice.question_id.in_(ids))
+            .group_by(Choice.question_id)
         ).all()
     )
 
@@ -229,7 +243,9 @@ def offices_overview(
         ).all()
         counts.update({office_id: (n, int(pos or 0)) for office_id, n, pos in rows})
     return [
-        OfficeRow(o, satisfaction_rate(counts.get(o.id, (0, 0))[1], counts.get(o.id, (0, 0))[0], min_n))
+        OfficeRow(
+            o, satisfaction_rate(counts.get(o.id, (0, 0))[1], counts.get(o.id, (0, 0))[0], min_n)
+        )
         for o in offices
     ]
 

@@ -1,4 +1,5 @@
 """Validating a citizen's answers against their survey and storing them once."""
+
 from __future__ import annotations
 
 import hashlib
@@ -179,7 +180,11 @@ def drop_hidden_answers(spec: SurveySpec, answers: dict[str, Any]) -> dict[str, 
     The no-JavaScript phone form shows every question at once; a reason ticked before the
     citizen changed their overall answer to a positive one is simply not asked.
     """
-    return {k: v for k, v in answers.items() if (q := spec.question(k)) is None or spec.is_shown(q, answers)}
+    return {
+        k: v
+        for k, v in answers.items()
+        if (q := spec.question(k)) is None or spec.is_shown(q, answers)
+    }
 
 
 @dataclass(frozen=True)
@@ -231,9 +236,7 @@ def record_response(
     submitted_at = _check_time(payload.submitted_at, now, device is not None)
     rows = validate_answers(spec, payload.answers, payload.comment)
     headline_choice = next(
-        spec.headline.by_key[payload.answers[spec.headline.key]]
-        for q, _ in rows
-        if q.is_headline
+        spec.headline.by_key[payload.answers[spec.headline.key]] for q, _ in rows if q.is_headline
     )
     session.execute(
         insert(Response).values(
@@ -256,7 +259,9 @@ def record_response(
     answer_rows = []
     for question, value in rows:
         if isinstance(value, str):
-            answer_rows.append({"response_id": payload.id, "question_id": question.id, "text": value})
+            answer_rows.append(
+                {"response_id": payload.id, "question_id": question.id, "text": value}
+            )
         else:
             answer_rows.extend(
                 {"response_id": payload.id, "question_id": question.id, "choice_id": choice_id}
@@ -282,11 +287,12 @@ def _check_time(submitted_at: datetime | None, now: datetime, is_kiosk: bool) ->
     if submitted_at is None:
         return now
     if submitted_at > now + CLOCK_SKEW:
-        raise ValidationError("The response is dated in the future.", {"submitted_at": "in the future"})
+        raise ValidationError(
+            "The response is dated in the future.", {"submitted_at": "in the future"}
+        )
     max_age = KIOSK_MAX_AGE if is_kiosk else PHONE_MAX_AGE
     if submitted_at < now - max_age:
         raise ValidationError(
             "The response is too old to be accepted.", {"submitted_at": f"older than {max_age}"}
         )
     return submitted_at
-

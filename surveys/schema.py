@@ -1,4 +1,5 @@
 """Creating and migrating the schema with Alembic."""
+
 from __future__ import annotations
 
 from importlib import util

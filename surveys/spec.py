@@ -1,4 +1,5 @@
 """Immutable, cached views of survey versions, used on every submission and survey fetch."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -106,7 +107,11 @@ class SurveySpec:
                     "required": q.is_required,
                     "text": {"vi": q.text_vi, "en": q.text_en},
                     "choices": [
-                        {"key": c.key, "polarity": c.polarity, "text": {"vi": c.text_vi, "en": c.text_en}}
+                        {
+                            "key": c.key,
+                            "polarity": c.polarity,
+                            "text": {"vi": c.text_vi, "en": c.text_en},
+                        }
                         for c in q.choices
                     ],
                     "max_length": q.max_length,

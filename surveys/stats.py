@@ -1,4 +1,5 @@
 """The numbers managers may trust: rates with Wilson intervals and mean scores."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Looking up the public survey codes of offices and counters."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

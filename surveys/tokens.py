@@ -1,4 +1,5 @@
 """Random secrets, their stored hashes, and short public codes."""
+
 from __future__ import annotations
 
 import hashlib

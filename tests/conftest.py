@@ -1,5 +1,6 @@
 """Fixtures: a migrated database (SQLite, or PostgreSQL from TEST_DATABASE_URL), an app from
 the factory, and factories for the organisation. Every table is emptied after each test."""
+
 from __future__ import annotations
 
 import os
@@ -127,17 +128,46 @@ def city(db) -> City:
     db.add_all(
         [
             Target(code="OFFICE1", kind="office", office_id=office.id, survey=surveys[QUICK]),
-            Target(code="COUNTR1", kind="counter", office_id=office.id, counter_id=counter.id, survey=surveys[QUICK]),
-            Target(code="OFFICR1", kind="officer", office_id=office.id, counter_id=counter.id,
-                   officer_id=officer.id, survey=surveys[OFFICE_CULTURE]),
+            Target(
+                code="COUNTR1",
+                kind="counter",
+                office_id=office.id,
+                counter_id=counter.id,
+                survey=surveys[QUICK],
+            ),
+            Target(
+                code="OFFICR1",
+                kind="officer",
+                office_id=office.id,
+                counter_id=counter.id,
+                officer_id=officer.id,
+                survey=surveys[OFFICE_CULTURE],
+            ),
             Target(code="OFFICE2", kind="office", office_id=other_office.id, survey=surveys[QUICK]),
-            Target(code="COUNTR2", kind="counter", office_id=other_office.id, counter_id=other_counter.id,
-                   survey=surveys[QUICK]),
+            Target(
+                code="COUNTR2",
+                kind="counter",
+                office_id=other_office.id,
+                counter_id=other_counter.id,
+                survey=surveys[QUICK],
+            ),
         ]
     )
     db.commit()
-    return City(units[0], units[1], office, other_office, counter, other_counter, officer,
-                "OFFICE1", "COUNTR1", "OFFICR1", "COUNTR2", "OFFICE2")
+    return City(
+        units[0],
+        units[1],
+        office,
+        other_office,
+        counter,
+        other_counter,
+        officer,
+        "OFFICE1",
+        "COUNTR1",
+        "OFFICR1",
+        "COUNTR2",
+        "OFFICE2",
+    )
 
 
 @pytest.fixture()

@@ -1,4 +1,5 @@
 """The JSON API through HTTP: contract shapes, bad input, idempotency, concurrency, scope."""
+
 import threading
 import uuid
 from datetime import timedelta
@@ -12,7 +13,11 @@ from tests.conftest import iso
 
 
 def body(target="COUNTR1", answers=None, **extra):
-    data = {"id": str(uuid.uuid4()), "target": target, "answers": answers or {"overall": "satisfied"}}
+    data = {
+        "id": str(uuid.uuid4()),
+        "target": target,
+        "answers": answers or {"overall": "satisfied"},
+    }
     data.update(extra)
     return data
 
@@ -36,13 +41,21 @@ def test_survey_in_both_languages_best_choice_first(client, city):
     overall = data["questions"][0]
     assert overall["key"] == "overall" and overall["headline"] and overall["required"]
     assert overall["text"]["en"] == "How satisfied are you with how your request was handled today?"
-    assert [c["key"] for c in overall["choices"]] == ["very_satisfied", "satisfied", "not_satisfied"]
+    assert [c["key"] for c in overall["choices"]] == [
+        "very_satisfied",
+        "satisfied",
+        "not_satisfied",
+    ]
     assert overall["choices"][2] == {
-        "key": "not_satisfied", "polarity": "negative",
+        "key": "not_satisfied",
+        "polarity": "negative",
         "text": {"vi": "Không hài lòng", "en": "Not satisfied"},
     }
     reasons = data["questions"][1]
-    assert reasons["kind"] == "multi" and reasons["show_if"] == {"question": "overall", "polarity": "negative"}
+    assert reasons["kind"] == "multi" and reasons["show_if"] == {
+        "question": "overall",
+        "polarity": "negative",
+    }
 
 
 def test_unknown_survey_is_a_json_404(client, city):
@@ -51,7 +64,9 @@ def test_unknown_survey_is_a_json_404(client, city):
 
 
 def test_phone_response_is_stored_once(client, db, city):
-    data = body(answers={"overall": "not_satisfied", "reasons": ["attitude"]}, comment="Chậm", locale="en")
+    data = body(
+        answers={"overall": "not_satisfied", "reasons": ["attitude"]}, comment="Chậm", locale="en"
+    )
     first = client.post("/api/v1/responses", json=data)
     assert first.status_code == 201 and first.json == {"id": data["id"]}
     again = client.post("/api/v1/responses", json=data)
@@ -67,14 +82,21 @@ def test_same_id_with_another_body_is_422_and_keeps_the_first(client, db, city):
     client.post("/api/v1/responses", json=data)
     data["answers"] = {"overall": "not_satisfied"}
     response = client.post("/api/v1/responses", json=data)
-    assert response.status_code == 422 and response.json["error"]["fields"] == {"id": "already used"}
+    assert response.status_code == 422 and response.json["error"]["fields"] == {
+        "id": "already used"
+    }
     assert db.get(Response, uuid.UUID(data["id"])).headline_polarity == 1
 
 
 @pytest.mark.parametrize(
     "raw,content_type",
-    [(b"{not json", "application/json"), (b"", "application/json"), (b"[1, 2]", "application/json"),
-     (b'{"id": 1}', "text/plain"), (b"\xff\xfe", "application/json")],
+    [
+        (b"{not json", "application/json"),
+        (b"", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'{"id": 1}', "text/plain"),
+        (b"\xff\xfe", "application/json"),
+    ],
 )
 def test_malformed_bodies_are_400_json(client, city, raw, content_type):
     response = client.post("/api/v1/responses", data=raw, content_type=content_type)
@@ -106,7 +128,9 @@ def test_invalid_input_names_the_field(client, db, city, change, field):
 
 def test_unknown_target_is_404(client, db, city):
     response = client.post("/api/v1/responses", json=body(target="ZZZZ999"))
-    assert response.status_code == 404 and response.json["error"]["fields"] == {"target": "unknown code"}
+    assert response.status_code == 404 and response.json["error"]["fields"] == {
+        "target": "unknown code"
+    }
 
 
 def test_oversized_body_is_413_json(client, city):
@@ -117,7 +141,9 @@ def test_oversized_body_is_413_json(client, city):
 def test_kiosk_response_with_device_token(client, db, city, device_token):
     old = utcnow() - timedelta(days=3)
     data = body(submitted_at=iso(old))
-    response = client.post("/api/v1/responses", json=data, headers={"Authorization": f"Bearer {device_token}"})
+    response = client.post(
+        "/api/v1/responses", json=data, headers={"Authorization": f"Bearer {device_token}"}
+    )
     assert response.status_code == 201
     stored = db.get(Response, uuid.UUID(data["id"]))
     assert stored.channel == "kiosk" and stored.device_id is not None
@@ -126,13 +152,17 @@ def test_kiosk_response_with_device_token(client, db, city, device_token):
 
 def test_kiosk_cannot_post_for_another_counter(client, db, city, device_token):
     response = client.post(
-        "/api/v1/responses", json=body(target="COUNTR2"), headers={"Authorization": f"Bearer {device_token}"}
+        "/api/v1/responses",
+        json=body(target="COUNTR2"),
+        headers={"Authorization": f"Bearer {device_token}"},
     )
     assert response.status_code == 403 and count(db) == 0
 
 
 def test_unknown_device_token_is_401(client, db, city):
-    response = client.post("/api/v1/responses", json=body(), headers={"Authorization": "Bearer kd_forged"})
+    response = client.post(
+        "/api/v1/responses", json=body(), headers={"Authorization": "Bearer kd_forged"}
+    )
     assert response.status_code == 401 and count(db) == 0
 
 
@@ -160,8 +190,14 @@ def test_offices_list_is_scoped(client, city, make_token):
     response = client.get("/api/v1/offices", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json == [
-        {"code": "O1", "name": "Bộ phận một cửa Quận Một", "unit": "D1", "timezone": "Asia/Ho_Chi_Minh",
-         "target": "OFFICE1", "counters": [{"code": "O1-Q1", "name": "Quầy 1", "target": "COUNTR1"}]}
+        {
+            "code": "O1",
+            "name": "Bộ phận một cửa Quận Một",
+            "unit": "D1",
+            "timezone": "Asia/Ho_Chi_Minh",
+            "target": "OFFICE1",
+            "counters": [{"code": "O1-Q1", "name": "Quầy 1", "target": "COUNTR1"}],
+        }
     ]
 
 
@@ -172,7 +208,11 @@ def test_admin_sees_every_office(client, city, make_token):
 
 
 def test_manager_endpoints_need_credentials(client, city):
-    for url in ("/api/v1/offices", "/api/v1/offices/O1/summary", "/api/v1/offices/O1/responses.csv"):
+    for url in (
+        "/api/v1/offices",
+        "/api/v1/offices/O1/summary",
+        "/api/v1/offices/O1/responses.csv",
+    ):
         response = client.get(url)
         assert response.status_code == 401 and response.json["error"]["code"] == "unauthorized"
     response = client.get("/api/v1/offices", headers={"Authorization": "Bearer hl_wrong"})
@@ -203,10 +243,17 @@ def test_summary_counts_what_was_posted(client, city, make_token):
     answers = ["very_satisfied"] * 7 + ["satisfied"] * 2 + ["not_satisfied"] * 3
     for answer in answers:
         extra = {"reasons": ["procedure"]} if answer == "not_satisfied" else {}
-        assert client.post("/api/v1/responses", json=body(answers={"overall": answer, **extra})).status_code == 201
+        assert (
+            client.post(
+                "/api/v1/responses", json=body(answers={"overall": answer, **extra})
+            ).status_code
+            == 201
+        )
     client.post("/api/v1/responses", json=body(target="COUNTR2"))  # another office
     token = make_token(scope="O1")
-    response = client.get("/api/v1/offices/O1/summary", headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        "/api/v1/offices/O1/summary", headers={"Authorization": f"Bearer {token}"}
+    )
     data = response.json
     assert data["office"] == "O1" and data["responses"] == 12
     assert data["satisfaction"]["n"] == 12 and data["satisfaction"]["rate"] == 0.75
@@ -224,23 +271,41 @@ def test_summary_hides_rates_below_minimum_n(client, city, make_token):
     for _ in range(9):
         client.post("/api/v1/responses", json=body())
     token = make_token(scope="O1")
-    data = client.get("/api/v1/offices/O1/summary", headers={"Authorization": f"Bearer {token}"}).json
+    data = client.get(
+        "/api/v1/offices/O1/summary", headers={"Authorization": f"Bearer {token}"}
+    ).json
     assert data["satisfaction"] == {"n": 9, "rate": None, "ci_low": None, "ci_high": None}
 
 
-@pytest.mark.parametrize("query", ["from=2026-13-01", "to=yesterday", "from=2026-05-02&to=2026-05-01"])
+@pytest.mark.parametrize(
+    "query", ["from=2026-13-01", "to=yesterday", "from=2026-05-02&to=2026-05-01"]
+)
 def test_summary_bad_dates_are_400(client, city, make_token, query):
     token = make_token(scope="O1")
-    response = client.get(f"/api/v1/offices/O1/summary?{query}", headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        f"/api/v1/offices/O1/summary?{query}", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 400 and response.json["error"]["fields"]
 
 
 def test_csv_has_one_row_per_response(client, city, make_token):
-    client.post("/api/v1/responses", json=body(answers={"overall": "not_satisfied", "reasons": ["attitude", "waiting_time"]},
-                                                comment="=HYPERLINK(\"http://evil\")"))
-    client.post("/api/v1/responses", json=body(target="OFFICR1", answers={"overall": "very_satisfied", "discipline": "satisfied"}))
+    client.post(
+        "/api/v1/responses",
+        json=body(
+            answers={"overall": "not_satisfied", "reasons": ["attitude", "waiting_time"]},
+            comment='=HYPERLINK("http://evil")',
+        ),
+    )
+    client.post(
+        "/api/v1/responses",
+        json=body(
+            target="OFFICR1", answers={"overall": "very_satisfied", "discipline": "satisfied"}
+        ),
+    )
     token = make_token(scope="O1")
-    response = client.get("/api/v1/offices/O1/responses.csv", headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        "/api/v1/offices/O1/responses.csv", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200 and response.mimetype == "text/csv"
     import csv
     import io
@@ -260,7 +325,11 @@ def test_openapi_describes_every_endpoint(client):
     document = client.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.")
     assert set(document["paths"]) == {
-        "/surveys/{code}", "/responses", "/offices", "/offices/{code}/summary", "/offices/{code}/responses.csv"
+        "/surveys/{code}",
+        "/responses",
+        "/offices",
+        "/offices/{code}/summary",
+        "/offices/{code}/responses.csv",
     }
 
 

@@ -1,4 +1,5 @@
 """Recording a response: every rule of validation, named by field."""
+
 import uuid
 from datetime import timedelta
 
@@ -32,21 +33,36 @@ def test_default_surveys_are_worded_as_the_brief():
     quick = build_quick()
     overall = quick.questions[0]
     assert overall.is_headline and overall.key == "overall"
-    assert overall.text_vi == "Ông/Bà đánh giá thế nào về việc tiếp nhận và giải quyết hồ sơ hôm nay?"
+    assert (
+        overall.text_vi == "Ông/Bà đánh giá thế nào về việc tiếp nhận và giải quyết hồ sơ hôm nay?"
+    )
     assert [c.text_vi for c in overall.choices] == ["Rất hài lòng", "Hài lòng", "Không hài lòng"]
     assert [c.polarity for c in overall.choices] == ["positive", "positive", "negative"]
     reasons = quick.questions[1]
-    assert reasons.kind == "multi" and reasons.show_if == {"question": "overall", "polarity": "negative"}
+    assert reasons.kind == "multi" and reasons.show_if == {
+        "question": "overall",
+        "polarity": "negative",
+    }
     assert len(reasons.choices) == 8
     not_charged = {c.key for c in reasons.choices if not c.is_charged_to_officer}
     assert not_charged == {"procedure", "facilities"}
     assert quick.questions[2].max_length == 1000
     culture = build_office_culture()
     assert [q.key for q in culture.questions] == [
-        "overall", "discipline", "responsibility", "dedication", "friendliness", "reasons", "comment"
+        "overall",
+        "discipline",
+        "responsibility",
+        "dedication",
+        "friendliness",
+        "reasons",
+        "comment",
     ]
     assert [c.text_en for c in culture.questions[1].choices] == [
-        "Very satisfied", "Satisfied", "Neutral", "Not satisfied", "Very dissatisfied"
+        "Very satisfied",
+        "Satisfied",
+        "Neutral",
+        "Not satisfied",
+        "Very dissatisfied",
     ]
     sipas = build_sipas()
     assert sum(q.is_headline for q in sipas.questions) == 1
@@ -54,17 +70,25 @@ def test_default_surveys_are_worded_as_the_brief():
 
 
 def test_a_valid_response_is_stored_with_its_answers(db, city):
-    recorded = submit(db, answers={"overall": "not_satisfied", "reasons": ["waiting_time", "attitude"]},
-                      comment="Chờ lâu quá")
+    recorded = submit(
+        db,
+        answers={"overall": "not_satisfied", "reasons": ["waiting_time", "attitude"]},
+        comment="Chờ lâu quá",
+    )
     db.commit()
     response = db.get(Response, recorded.id)
     assert response.office_id == city.office.id and response.counter_id == city.counter.id
     assert response.headline_polarity == -1 and response.channel == "qr"
-    assert db.scalar(select(func.count()).select_from(Answer).where(Answer.response_id == recorded.id)) == 4
+    assert (
+        db.scalar(select(func.count()).select_from(Answer).where(Answer.response_id == recorded.id))
+        == 4
+    )
 
 
 def test_officer_target_attributes_to_the_officer(db, city):
-    recorded = submit(db, target="OFFICR1", answers={"overall": "very_satisfied", "discipline": "neutral"})
+    recorded = submit(
+        db, target="OFFICR1", answers={"overall": "very_satisfied", "discipline": "neutral"}
+    )
     assert db.get(Response, recorded.id).officer_id == city.officer.id
 
 
@@ -75,14 +99,34 @@ def test_officer_target_attributes_to_the_officer(db, city):
         ({"overall": "great"}, "answers.overall", "unknown choice 'great'"),
         ({"overall": ["satisfied"]}, "answers.overall", "must be one choice key"),
         ({"overall": 3}, "answers.overall", "must be one choice key"),
-        ({"overall": "not_satisfied", "reasons": "attitude"}, "answers.reasons", "must be a list of choice keys"),
-        ({"overall": "not_satisfied", "reasons": ["nope"]}, "answers.reasons", "unknown choice 'nope'"),
-        ({"overall": "not_satisfied", "reasons": ["attitude", "attitude"]}, "answers.reasons", "a choice is listed twice"),
-        ({"overall": "satisfied", "reasons": ["attitude"]}, "answers.reasons", "only asked after a negative 'overall'"),
+        (
+            {"overall": "not_satisfied", "reasons": "attitude"},
+            "answers.reasons",
+            "must be a list of choice keys",
+        ),
+        (
+            {"overall": "not_satisfied", "reasons": ["nope"]},
+            "answers.reasons",
+            "unknown choice 'nope'",
+        ),
+        (
+            {"overall": "not_satisfied", "reasons": ["attitude", "attitude"]},
+            "answers.reasons",
+            "a choice is listed twice",
+        ),
+        (
+            {"overall": "satisfied", "reasons": ["attitude"]},
+            "answers.reasons",
+            "only asked after a negative 'overall'",
+        ),
         ({"reasons": ["attitude"]}, "answers.overall", "the headline question must be answered"),
         ({}, "answers.overall", "the headline question must be answered"),
         ({"overall": "satisfied", "comment": 5}, "answers.comment", "must be text"),
-        ({"overall": "satisfied", "comment": "x" * 1001}, "answers.comment", "longer than 1000 characters"),
+        (
+            {"overall": "satisfied", "comment": "x" * 1001},
+            "answers.comment",
+            "longer than 1000 characters",
+        ),
     ],
 )
 def test_invalid_answers_name_the_field(db, city, answers, field, message):
@@ -154,13 +198,34 @@ def test_replay_returns_the_stored_response_and_conflict_is_refused(db, city):
 def test_parse_names_malformed_fields():
     with pytest.raises(ValidationError) as excinfo:
         parse_response_input(
-            {"id": "nope", "target": 7, "answers": [], "locale": "fr", "comment": 3,
-             "submitted_at": "yesterday", "extra": 1}
+            {
+                "id": "nope",
+                "target": 7,
+                "answers": [],
+                "locale": "fr",
+                "comment": 3,
+                "submitted_at": "yesterday",
+                "extra": 1,
+            }
         )
-    assert set(fields_of(excinfo)) == {"id", "target", "answers", "locale", "comment", "submitted_at", "extra"}
+    assert set(fields_of(excinfo)) == {
+        "id",
+        "target",
+        "answers",
+        "locale",
+        "comment",
+        "submitted_at",
+        "extra",
+    }
     with pytest.raises(ValidationError) as excinfo:
-        parse_response_input({"id": str(uuid.uuid4()), "target": "X", "answers": {},
-                              "submitted_at": "2026-01-01T10:00:00"})
+        parse_response_input(
+            {
+                "id": str(uuid.uuid4()),
+                "target": "X",
+                "answers": {},
+                "submitted_at": "2026-01-01T10:00:00",
+            }
+        )
     assert fields_of(excinfo) == {"submitted_at": "must be an ISO-8601 date-time with a time zone"}
     with pytest.raises(ValidationError):
         parse_response_input(["not", "an", "object"])

@@ -1,4 +1,5 @@
 """Statistics against values computed by hand from PRODUCT.md's formulas."""
+
 import math
 
 import pytest

@@ -1,4 +1,5 @@
 """Typed SQLAlchemy models, split by concept; import them from here."""
+
 from surveys.models.account import ApiToken, User
 from surveys.models.device import KioskDevice, PairingCode
 from surveys.models.org import Counter, Office, Officer, Unit

@@ -1,4 +1,5 @@
 """Kiosk tablets bound to a counter, and the one-time codes that pair them."""
+
 from __future__ import annotations
 
 from datetime import datetime

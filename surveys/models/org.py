@@ -1,4 +1,5 @@
 """The organisation: a tree of units, offices with counters, and officers."""
+
 from __future__ import annotations
 
 from datetime import time
@@ -48,12 +49,8 @@ class Office(Base):
     closes_at: Mapped[time] = mapped_column(Time, default=time(17, 0))
 
     unit: Mapped[Unit] = relationship(back_populates="offices")
-    counters: Mapped[list[Counter]] = relationship(
-        back_populates="office", order_by="Counter.code"
-    )
-    officers: Mapped[list[Officer]] = relationship(
-        back_populates="office", order_by="Officer.code"
-    )
+    counters: Mapped[list[Counter]] = relationship(back_populates="office", order_by="Counter.code")
+    officers: Mapped[list[Officer]] = relationship(back_populates="office", order_by="Officer.code")
 
 
 class Counter(Base):

@@ -1,4 +1,5 @@
 """One citizen's answers to a survey, and the answers themselves."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """Versioned question sets: a survey has ordered questions, a question ordered choices."""
+
 from __future__ import annotations
 
 from datetime import datetime

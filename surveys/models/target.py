@@ -1,4 +1,5 @@
 """Public short codes that point at an office, a counter or an officer, with a survey."""
+
 from __future__ import annotations
 
 from datetime import datetime

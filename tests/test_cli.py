@@ -1,0 +1,102 @@
+"""The command-line interface of the contract, through Flask's CLI runner."""
+
+import re
+
+from sqlalchemy import case, func, select
+
+from surveys import accounts
+from surveys.models import Counter, KioskDevice, Office, Officer, Response, Target, Unit
+
+
+def test_db_upgrade_is_repeatable(runner):
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0 and "head" in result.output
+
+
+def test_seed_demo_builds_a_city_once(runner, db):
+    result = runner.invoke(args=["seed-demo", "--responses", "300", "--days", "14"])
+    assert result.exit_code == 0, result.output
+    assert db.scalar(select(func.count()).select_from(Unit)) >= 3
+    assert db.scalar(select(func.count()).select_from(Office)) >= 10
+    assert db.scalar(select(func.count()).select_from(Counter)) >= 10
+    assert db.scalar(select(func.count()).select_from(Officer)) >= 10
+    assert db.scalar(select(func.count()).select_from(Response)) == 300
+    kinds = set(db.scalars(select(Target.kind).distinct()))
+    assert kinds == {"office", "counter", "officer"}
+    pairing = re.search(r"(http://kiosk\.test/kiosk/pair/\S+)", result.output)
+    phone = re.search(r"http://kiosk\.test/s/(\w+)", result.output)
+    assert pairing and phone and "hoankiem@hailong.demo" in result.output
+    assert db.scalar(select(Target).where(Target.code == phone.group(1))).is_active
+
+    again = runner.invoke(args=["seed-demo", "--responses", "300"])
+    assert again.exit_code == 0 and "kept" in again.output
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Response)) == 300
+
+
+def test_demo_responses_vary_by_office(runner, db):
+    runner.invoke(args=["seed-demo", "--responses", "4000", "--days", "30"])
+    satisfied = func.avg(case((Response.headline_polarity == 1, 1.0), else_=0.0))
+    rates = dict(
+        db.execute(
+            select(Office.code, satisfied)
+            .join(Response, Response.office_id == Office.id)
+            .group_by(Office.code)
+        ).all()
+    )
+    assert rates["HK-HTR"] > rates["CG-ND"] + 0.1
+
+
+def test_create_user_reads_the_password_from_stdin(runner, db, city):
+    result = runner.invoke(
+        args=["create-user", "Lan@Example.vn", "--role", "manager", "--scope", "D1"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert accounts.authenticate(db, "lan@example.vn", "a long enough password") is not None
+
+
+def test_create_user_errors_are_clear(runner, city):
+    result = runner.invoke(
+        args=["create-user", "x@example.vn", "--role", "manager", "--scope", "NOPE"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code != 0 and "NOPE" in result.output
+    result = runner.invoke(args=["create-user", "x@example.vn", "--role", "admin"], input="short\n")
+    assert result.exit_code != 0 and "password" in result.output
+
+
+def test_create_token_prints_a_working_token_last(runner, client, city, make_user):
+    make_user(scope="O1")
+    result = runner.invoke(args=["create-token", "manager@example.vn"])
+    assert result.exit_code == 0
+    token = result.output.strip().splitlines()[-1]
+    response = client.get("/api/v1/offices", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json[0]["code"] == "O1"
+
+
+def test_enroll_kiosk_prints_a_pairing_url_last(runner, client, city):
+    result = runner.invoke(args=["enroll-kiosk", "O1-Q1"])
+    assert result.exit_code == 0
+    url = result.output.strip().splitlines()[-1]
+    assert url.startswith("http://kiosk.test/kiosk/pair/")
+    assert client.get(url.removeprefix("http://kiosk.test")).status_code == 200
+
+
+def test_enroll_kiosk_token_posts_for_its_counter(runner, client, db, city):
+    result = runner.invoke(args=["enroll-kiosk", "O1-Q1", "--token"])
+    token = result.output.strip().splitlines()[-1]
+    assert db.scalar(select(func.count()).select_from(KioskDevice)) == 1
+    import uuid
+
+    response = client.post(
+        "/api/v1/responses",
+        json={"id": str(uuid.uuid4()), "target": "COUNTR1", "answers": {"overall": "satisfied"}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201
+
+
+def test_enroll_unknown_counter_fails_clearly(runner, city):
+    result = runner.invoke(args=["enroll-kiosk", "NOPE"])
+    assert result.exit_code != 0 and "counter" in result.output.lower()
