@@ -24,7 +24,7 @@ translations: install
 
 # Re-extract the strings and merge them into the catalogs (then translate the new ones).
 update-translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o kiosk/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* node_modules __pycache__ instance' -o kiosk/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching
 
 $(SECRET_FILE):

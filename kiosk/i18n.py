@@ -8,9 +8,15 @@ from flask_babel import format_date, format_percent, get_locale
 LANG_COOKIE = "hailong_lang"
 
 
+#: Shared tablets start in Vietnamese for every citizen, whatever the browser is set to.
+SHARED_DEVICE_BLUEPRINTS = {"counter"}
+
+
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
+    if request.blueprint in SHARED_DEVICE_BLUEPRINTS:
+        return asked if asked in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
     if asked in languages:
         g.remember_lang = asked
         return asked

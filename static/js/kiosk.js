@@ -40,7 +40,8 @@ function show(index) {
   const needsButtons = kind === "multi" || kind === "text";
   actions.classList.toggle("shown", needsButtons);
   skipButton.hidden = kind !== "text";
-  steps[index].querySelector("input, textarea")?.focus({ preventScroll: true });
+  // Move assistive technology to the new question without drawing a ring on a choice.
+  if (index > 0) steps[index].querySelector(".legend")?.focus({ preventScroll: true });
 }
 
 function nextIndex(from) {
@@ -116,7 +117,8 @@ form.addEventListener("submit", (event) => {
   advance();
 });
 skipButton.addEventListener("click", () => {
-  steps[current].querySelector("textarea").value = "";
+  const text = steps[current].querySelector("textarea");
+  if (text) text.value = "";
   advance();
 });
 sendButton.textContent = sendButton.textContent.trim();

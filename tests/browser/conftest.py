@@ -1,0 +1,119 @@
+"""Browser fixtures: the real app served over HTTP in a thread, and Debian's headless Chromium
+driven by Playwright (never a downloaded browser: ``playwright install`` is not used).
+
+Every test under tests/browser gets the ``browser`` marker, so ``pytest -m "not browser"``
+runs the fast suite alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from werkzeug.serving import make_server
+
+from tests.conftest import make_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: The counter tablet: portrait, touch, Vietnamese.
+TABLET = {
+    "viewport": {"width": 800, "height": 1280},
+    "has_touch": True,
+    "is_mobile": False,
+    "device_scale_factor": 1,
+    "locale": "vi-VN",
+}
+#: Seconds the kiosk keeps its thank-you screen in these tests (6 in production).
+THANKS_SECONDS = 1
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture()
+def live_server(database_url) -> Iterator[str]:
+    """Serve a fresh app on a free local port; yield its base URL (no trailing slash)."""
+    apps = []
+
+    def wsgi(environ, start_response):
+        # The app is built once the port is known, so PUBLIC_BASE_URL is the live URL.
+        return apps[0](environ, start_response)
+
+    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    app = make_app(database_url, PUBLIC_BASE_URL=base_url, KIOSK_THANKS_SECONDS=THANKS_SECONDS)
+    apps.append(app)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield base_url
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["hailong.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    manager = sync_playwright()
+    playwright = manager.start()
+    try:
+        yield playwright
+    finally:
+        manager.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture()
+def new_page(browser, live_server) -> Iterator[Callable[..., Page]]:
+    """Return a factory: each call opens a page in a fresh tablet context (no cookies, no storage).
+
+    Keyword arguments override the tablet's context options. Depending on ``live_server``
+    makes every context close before the server stops.
+    """
+    contexts: list[BrowserContext] = []
+
+    def make(**options) -> Page:
+        context = browser.new_context(**{**TABLET, **options})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture()
+def page(new_page) -> Page:
+    """One tablet page."""
+    return new_page()

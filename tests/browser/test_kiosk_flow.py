@@ -1,0 +1,226 @@
+"""The counter kiosk in real Chromium at 800×1280 with touch: pair a tablet, tap a rating,
+see it counted; a negative rating's follow-up steps; an unpaired tablet; the reset for the
+next citizen. Screenshots of each screen go to /tmp/shots/ for review (not the repo)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
+
+import surveys.db
+import surveys.kiosks
+from surveys.models import Answer, Choice, KioskDevice, Question, Response
+
+SHOTS = Path("/tmp/shots")
+#: How long the database may take to see a rating the tablet has queued.
+RECORD_TIMEOUT = 10.0
+
+
+@pytest.fixture()
+def shot():
+    """Save a screenshot of the page as /tmp/shots/NAME.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Page, name: str) -> Path:
+        path = SHOTS / f"{name}.png"
+        page.screenshot(path=str(path))
+        return path
+
+    return take
+
+
+def pair_kiosk(page: Page, live: str, db, shot=None) -> None:
+    """Pair this browser with counter O1-Q1 through a one-time link, as staff would."""
+    _pairing, secret = surveys.kiosks.create_pairing(db, "O1-Q1", now=surveys.db.utcnow())
+    db.commit()
+    response = page.goto(f"{live}/kiosk/pair/{secret}")
+    assert response is not None and response.status == 200
+    if shot:
+        shot(page, "kiosk-0-pair")
+    page.locator("form[method=post] button.button").tap()
+    page.wait_for_url(f"{live}/kiosk")
+    expect(page.locator("#kiosk.js")).to_be_attached()
+
+
+def choice(page: Page, question: str, value: str) -> Locator:
+    """The tappable label of one choice."""
+    return page.locator(f"fieldset[data-key='{question}'] label.choice").filter(
+        has=page.locator(f"input[value='{value}']")
+    )
+
+
+def headline(page: Page) -> Locator:
+    return page.locator("fieldset.question.headline")
+
+
+def stored_responses(db, at_least: int = 1) -> list[Response]:
+    """Poll the database until ``at_least`` responses exist (or the time runs out)."""
+    deadline = time.monotonic() + RECORD_TIMEOUT
+    while True:
+        db.commit()  # end any read transaction, so the next query sees the server's commits
+        db.expire_all()
+        found = db.scalars(select(Response)).all()
+        if len(found) >= at_least or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def answer_keys(db, response: Response) -> dict[str, list[str]]:
+    """Return {question key: [choice keys]} of a stored response (text answers under 'text:')."""
+    rows = db.execute(
+        select(Question.key, Choice.key, Answer.text)
+        .join(Question, Question.id == Answer.question_id)
+        .outerjoin(Choice, Choice.id == Answer.choice_id)
+        .where(Answer.response_id == response.id)
+    ).all()
+    keys: dict[str, list[str]] = {}
+    for question_key, choice_key, text in rows:
+        keys.setdefault(question_key, []).append(choice_key if choice_key else f"text:{text}")
+    return {k: sorted(v) for k, v in keys.items()}
+
+
+def outbox_is_empty(page: Page) -> None:
+    """Wait until the tablet has had its queued ratings acknowledged, and none was rejected."""
+    page.wait_for_function(
+        "JSON.parse(localStorage.getItem('hailong.outbox') || '[]').length === 0"
+    )
+    assert page.evaluate("localStorage.getItem('hailong.rejected')") is None
+
+
+def expect_reset(page: Page) -> None:
+    """After the thank-you, the first question is back, with nothing chosen."""
+    expect(page.locator(".thanks-screen")).to_be_hidden()
+    expect(headline(page)).to_be_visible()
+    expect(page.locator("#kiosk input:checked")).to_have_count(0)
+    expect(page.locator("fieldset[data-key='reasons']")).to_be_hidden()
+    expect(page.locator("[data-key='comment']")).to_be_hidden()
+    expect(page.locator("#kiosk textarea")).to_have_value("")
+
+
+def get_json(url: str, token: str) -> dict:
+    request = urllib.request.Request(
+        url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        return json.load(response)
+
+
+def test_pair_a_kiosk_tap_a_rating_see_it_counted(live_server, page, db, city, make_token, shot):
+    pair_kiosk(page, live_server, db, shot)
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    expect(headline(page)).to_be_visible()
+    expect(page.locator("fieldset[data-key='reasons']")).to_be_hidden()
+    expect(page.locator(".kiosk .actions")).to_be_hidden()
+    expect(page.locator(".thanks-screen")).to_be_hidden()
+    shot(page, "kiosk-1-start")
+
+    choice(page, "overall", "very_satisfied").tap()
+
+    thanks = page.locator(".thanks-screen")
+    expect(thanks).to_be_visible()
+    shot(page, "kiosk-4-thanks")
+    expect(headline(page)).to_be_hidden()
+
+    found = stored_responses(db)
+    assert len(found) == 1
+    response = found[0]
+    assert response.channel == "kiosk" and response.headline_polarity == 1
+    assert response.counter_id == city.counter.id and response.office_id == city.office.id
+    device = db.get(KioskDevice, response.device_id)
+    assert device is not None and device.counter_id == city.counter.id
+    assert answer_keys(db, response) == {"overall": ["very_satisfied"]}
+    outbox_is_empty(page)
+
+    token = make_token(scope="O1")
+    summary = get_json(f"{live_server}/api/v1/offices/O1/summary", token)
+    assert summary["office"] == "O1"
+    assert summary["responses"] == 1
+
+    expect_reset(page)
+    shot(page, "kiosk-5-after-reset")
+
+
+def test_negative_rating_asks_reasons_then_comment(live_server, page, db, city, shot):
+    pair_kiosk(page, live_server, db)
+
+    choice(page, "overall", "not_satisfied").tap()
+
+    reasons = page.locator("fieldset[data-key='reasons']")
+    expect(reasons).to_be_visible()
+    expect(headline(page)).to_be_hidden()
+    expect(page.locator(".thanks-screen")).to_be_hidden()
+    actions = page.locator(".kiosk .actions")
+    expect(actions.locator(".send")).to_be_visible()
+    for reason in ("attitude", "waiting_time"):
+        label = choice(page, "reasons", reason)
+        label.tap()
+        expect(label.locator("input")).to_be_checked()
+    shot(page, "kiosk-2-reasons")
+
+    actions.locator(".send").tap()
+
+    comment = page.locator("[data-key='comment']")
+    expect(comment).to_be_visible()
+    skip = actions.locator(".skip-step")
+    expect(skip).to_be_visible()
+    shot(page, "kiosk-3-comment")
+
+    skip.tap()
+
+    expect(page.locator(".thanks-screen")).to_be_visible()
+    found = stored_responses(db)
+    assert len(found) == 1
+    response = found[0]
+    assert response.channel == "kiosk" and response.headline_polarity == -1
+    assert answer_keys(db, response) == {
+        "overall": ["not_satisfied"],
+        "reasons": ["attitude", "waiting_time"],
+    }
+    comments = db.scalars(
+        select(Answer).where(Answer.response_id == response.id, Answer.text.is_not(None))
+    ).all()
+    assert comments == []
+    outbox_is_empty(page)
+
+    expect_reset(page)
+
+
+def test_unpaired_tablet_shows_not_connected(live_server, new_page, city, shot):
+    page = new_page()
+
+    response = page.goto(f"{live_server}/kiosk")
+
+    assert response is not None and response.status == 403
+    expect(page.locator(".unpaired")).to_be_visible()
+    expect(page.locator("#kiosk")).to_have_count(0)
+    shot(page, "kiosk-6-unpaired")
+
+
+def test_skip_is_offered_only_on_the_comment_step(live_server, page, db, city):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    pair_kiosk(page, live_server, db)
+
+    choice(page, "overall", "not_satisfied").tap()
+
+    expect(page.locator("fieldset[data-key='reasons']")).to_be_visible()
+    expect(page.locator(".kiosk .actions .skip-step")).to_be_hidden(timeout=1000)
+    assert errors == []
+
+
+def test_comment_step_shows_only_the_comment(live_server, page, db, city):
+    pair_kiosk(page, live_server, db)
+    choice(page, "overall", "not_satisfied").tap()
+    choice(page, "reasons", "attitude").tap()
+
+    page.locator(".kiosk .actions .send").tap()
+
+    expect(page.locator("[data-key='comment']")).to_be_visible()
+    expect(page.locator("fieldset[data-key='reasons']")).to_be_hidden(timeout=1000)
