@@ -53,11 +53,37 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from kiosk import api, auth, counter, dashboard, health, phone
+    from kiosk import (
+        admin,
+        admin_codes,
+        admin_kiosks,
+        api,
+        auth,
+        counter,
+        dashboard,
+        health,
+        kiosk_api,
+        phone,
+        tickets,
+    )
 
-    for module in (api, auth, counter, dashboard, health, phone):
+    for module in (
+        api,
+        auth,
+        counter,
+        dashboard,
+        health,
+        phone,
+        admin,
+        admin_kiosks,
+        admin_codes,
+        kiosk_api,
+        tickets,
+    ):
         app.register_blueprint(module.bp)
+    # JSON endpoints authenticate with bearer tokens, never with cookies alone.
     csrf.exempt(api.bp)
+    csrf.exempt(kiosk_api.bp)
     app.jinja_env.globals["current_user"] = auth.current_user
 
 

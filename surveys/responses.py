@@ -245,7 +245,8 @@ def record_response(
             survey_id=spec.id,
             office_id=target.office_id,
             counter_id=target.counter_id,
-            officer_id=target.officer_id or officer_id,
+            # An officer's own code wins; else whoever is signed in on the kiosk.
+            officer_id=target.officer_id or officer_id or (device.officer_id if device else None),
             device_id=device.id if device else None,
             channel=channel,
             locale=payload.locale,

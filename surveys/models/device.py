@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.db import Base, utcnow
 from surveys.errors import InvalidTransition
-from surveys.models.org import Counter
+from surveys.models.org import Counter, Officer
 
 
 class KioskDevice(Base):
@@ -23,8 +23,17 @@ class KioskDevice(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    #: From the last heartbeat: the kiosk app's version, ratings waiting on the tablet, the
+    #: submitted_at of the oldest of them, and the last error the tablet met.
+    app_version: Mapped[str | None] = mapped_column(String(32))
+    queue_depth: Mapped[int] = mapped_column(default=0, server_default="0")
+    oldest_queued_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    #: The officer signed in on this tablet now; ratings made meanwhile are theirs.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"))
 
     counter: Mapped[Counter] = relationship()
+    officer: Mapped[Officer | None] = relationship()
 
     @property
     def is_active(self) -> bool:
@@ -45,6 +54,8 @@ class PairingCode(Base):
     counter_id: Mapped[int] = mapped_column(ForeignKey("counter.id"), index=True)
     #: SHA-256 of the secret in the pairing URL.
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: SHA-256 of the short numeric code typed on the kiosk keypad (same pairing, other form).
+    numeric_code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
@@ -59,3 +70,20 @@ class PairingCode(Base):
         if now >= self.expires_at:
             raise InvalidTransition("This pairing link has expired.")
         self.used_at = now
+
+
+class OfficerShift(Base):
+    """An officer signed in on a kiosk, from sign-in to sign-out (an audit trail)."""
+
+    __tablename__ = "officer_shift"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("kiosk_device.id"), index=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    #: "sign_out", "closing_time", "replaced" (another officer signed in) or "revoked".
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+    officer: Mapped[Officer] = relationship()
+    device: Mapped[KioskDevice] = relationship()

@@ -78,6 +78,8 @@ class Officer(Base):
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
     #: Hash of the PIN used to sign in on a kiosk; None until one is set.
     pin_hash: Mapped[str | None] = mapped_column(String(255))
+    #: SHA-256 of the secret printed as a QR on the officer's badge, for signing in by scan.
+    badge_secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)
 
     office: Mapped[Office] = relationship(back_populates="officers")

@@ -39,6 +39,8 @@ class Response(Base):
     #: Polarity of the headline answer: 1 positive, 0 neutral, -1 negative.
     headline_polarity: Mapped[int] = mapped_column(SmallInteger)
     is_verified: Mapped[bool] = mapped_column(default=False)
+    #: The one-time ticket this response redeemed; unique, so a ticket counts once.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), unique=True)
     #: SHA-256 of the canonical request body, to tell a replay from a conflicting reuse of an id.
     body_hash: Mapped[str] = mapped_column(String(64))
 

@@ -1,0 +1,43 @@
+"""One-time codes printed on a receipt or queue ticket: one verified response each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveys.db import Base, utcnow
+from surveys.errors import InvalidTransition
+from surveys.models.org import Counter, Office, Officer
+from surveys.models.target import Target
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counter.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"))
+    #: The survey code the ticket opens: its counter's, else its office's.
+    target_id: Mapped[int] = mapped_column(ForeignKey("target.id"))
+    #: Free text from the queue system, e.g. the procedure the citizen came for.
+    service: Mapped[str | None] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    office: Mapped[Office] = relationship()
+    counter: Mapped[Counter | None] = relationship()
+    officer: Mapped[Officer | None] = relationship()
+    target: Mapped[Target] = relationship()
+
+    def check_usable(self, now: datetime) -> None:
+        """Raise InvalidTransition when the ticket was used or has expired."""
+        if self.used_at is not None:
+            raise InvalidTransition("This ticket was already used.", {"ticket": "used"})
+        if now >= self.expires_at:
+            raise InvalidTransition("This ticket has expired.", {"ticket": "expired"})
