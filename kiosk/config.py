@@ -50,6 +50,26 @@ class Defaults:
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
     #: Seconds the kiosk waits on its thank-you screen before the next citizen.
     KIOSK_THANKS_SECONDS = 6
+    #: Taps closer together than this on one kiosk are ignored, not queued (anti-stuffing).
+    KIOSK_MIN_INTERVAL_SECONDS = 5
+    #: Mid-survey inactivity before "Ông/Bà cần thêm thời gian?", then before the reset.
+    KIOSK_IDLE_SECONDS = 60
+    KIOSK_IDLE_WARNING_SECONDS = 20
+    #: How often a kiosk reports its health; silent this long in opening hours = flagged.
+    KIOSK_HEARTBEAT_SECONDS = 60
+    KIOSK_SILENT_MINUTES = 15
+    #: Lifetimes of a pairing link and of the short numeric code typed on the keypad.
+    PAIRING_LINK_HOURS = 24
+    PAIRING_CODE_MINUTES = 15
+    #: Per IP: guesses at a pairing code; per device: officer PIN attempts.
+    PAIRING_RATE_LIMIT = "10 per minute;30 per hour"
+    OFFICER_SIGNIN_RATE_LIMIT = "10 per minute"
+
+    #: One counted phone response per phone per survey code in this many minutes (signed cookie).
+    PHONE_WINDOW_MINUTES = 30
+    #: How long a printed ticket stays usable, and the most minted in one request.
+    TICKET_TTL_HOURS = 72
+    TICKET_MAX_PER_REQUEST = 500
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

@@ -34,8 +34,19 @@ TABLET = {
     "device_scale_factor": 1,
     "locale": "vi-VN",
 }
+#: A citizen's phone: small, touch, Vietnamese.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "has_touch": True,
+    "is_mobile": True,
+    "device_scale_factor": 2,
+    "locale": "vi-VN",
+}
 #: Seconds the kiosk keeps its thank-you screen in these tests (6 in production).
 THANKS_SECONDS = 1
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+#: WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,7 +58,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture()
-def live_server(database_url) -> Iterator[str]:
+def live_server_config() -> dict:
+    """Config overrides for the live app; a test module may override this fixture."""
+    return {}
+
+
+@pytest.fixture()
+def live_server(database_url, live_server_config) -> Iterator[str]:
     """Serve a fresh app on a free local port; yield its base URL (no trailing slash)."""
     apps = []
 
@@ -57,7 +74,14 @@ def live_server(database_url) -> Iterator[str]:
 
     server = make_server("127.0.0.1", 0, wsgi, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
-    app = make_app(database_url, PUBLIC_BASE_URL=base_url, KIOSK_THANKS_SECONDS=THANKS_SECONDS)
+    app = make_app(
+        database_url,
+        **{
+            "PUBLIC_BASE_URL": base_url,
+            "KIOSK_THANKS_SECONDS": THANKS_SECONDS,
+            **live_server_config,
+        },
+    )
     apps.append(app)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -117,3 +141,45 @@ def new_page(browser, live_server) -> Iterator[Callable[..., Page]]:
 def page(new_page) -> Page:
     """One tablet page."""
     return new_page()
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """Run axe-core (npm package, injected from node_modules) on the page; return violations.
+
+    Each violation is summarised as {"id", "impact", "help", "targets"} so a failing assertion
+    says what to fix.
+    """
+    # Evaluated through DevTools: the app's CSP (rightly) refuses an injected <script>.
+    page.evaluate(AXE.read_text() + "\n;0")
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [node["target"] for node in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+    ]
+
+
+def page_weight(page: Page, url: str) -> tuple[int, set[str]]:
+    """Load url in page; return (bytes of every response body, hosts that were contacted)."""
+    sizes: list[int] = []
+    hosts: set[str] = set()
+
+    def on_response(response) -> None:
+        from urllib.parse import urlsplit
+
+        hosts.add(urlsplit(response.url).netloc)
+        try:
+            sizes.append(len(response.body()))
+        except Exception:  # redirects have no body
+            sizes.append(0)
+
+    page.on("response", on_response)
+    page.goto(url, wait_until="networkidle")
+    page.remove_listener("response", on_response)
+    return sum(sizes), hosts

@@ -224,3 +224,13 @@ def test_comment_step_shows_only_the_comment(live_server, page, db, city):
 
     expect(page.locator("[data-key='comment']")).to_be_visible()
     expect(page.locator("fieldset[data-key='reasons']")).to_be_hidden(timeout=1000)
+
+
+def test_kiosk_screens_have_no_wcag_violations(live_server, page, db, city):
+    from tests.browser.conftest import axe_violations
+
+    pair_kiosk(page, live_server, db)
+    assert axe_violations(page) == []
+    choice(page, "overall", "not_satisfied").tap()
+    expect(page.locator("fieldset[data-key='reasons']")).to_be_visible()
+    assert axe_violations(page) == []
