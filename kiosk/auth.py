@@ -47,7 +47,8 @@ def current_user() -> User | None:
     if header.startswith("Bearer ") and request.path.startswith("/api/"):
         user = accounts.user_for_token(db, header.removeprefix("Bearer ").strip(), utcnow())
         if user is not None:
-            db.commit()  # keep last_used_at
+            if db.dirty:
+                db.commit()  # keep last_used_at
             g.user = user
         return g.user
     user_id = session.get("user_id")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -81,12 +81,18 @@ def create_api_token(session: Session, email: str) -> str:
     return token
 
 
+#: How stale an API token's last-used time may get; writing it on every read would turn
+#: each GET into a write transaction.
+TOKEN_USE_RESOLUTION = timedelta(hours=1)
+
+
 def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    """Return the active user behind an API token, noting when it was used."""
+    """Return the active user behind an API token, noting (to the hour) when it was used."""
     api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token)))
     if api_token is None or api_token.revoked_at is not None or not api_token.user.is_active:
         return None
-    api_token.last_used_at = now
+    if api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_USE_RESOLUTION:
+        api_token.last_used_at = now
     return api_token.user
 
 

@@ -279,8 +279,11 @@ def seed_responses(
 def _flush(session: Session, responses: list, answers: list) -> int:
     n = len(responses)
     if responses:
-        session.execute(insert(Response), responses)
-        session.execute(insert(Answer), answers)
+        # render_nulls keeps rows with and without an officer (or a text) in one batch;
+        # without it SQLAlchemy splits the batch at every change of missing columns.
+        bulk = {"render_nulls": True}
+        session.execute(insert(Response).execution_options(**bulk), responses)
+        session.execute(insert(Answer).execution_options(**bulk), answers)
     responses.clear()
     answers.clear()
     return n

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,18 +24,31 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """Migrate a fresh database: SQLite in a temp dir, or a private PostgreSQL schema.
+
+    Each PostgreSQL run gets its own schema (search_path in the URL), so runs on one server,
+    such as CI and a developer's, never drop each other's tables.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            Base.metadata.drop_all(connection)
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        engine.dispose()
-    else:
+    if not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    upgrade(url)
-    return url
+        upgrade(url)
+        yield url
+        return
+    schema = f"hl_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    scoped = f"{url}{separator}options=-csearch_path%3D{schema}"
+    try:
+        upgrade(scoped)
+        yield scoped
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Server benchmarks: run with ``python -m benchmarks.run`` (or ``make bench``)."""
