@@ -1,15 +1,305 @@
-"""Administration of counter kiosks (issue 3 builds this out)."""
+"""Administration of counter kiosks: pairing, renaming, moving, revoking, health, officers."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_timedelta, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from kiosk.admin import admin_required
+from kiosk.auth import current_user
+from kiosk.database import get_session
+from surveys import kiosks, officers
+from surveys.accounts import office_in_scope, visible_offices
+from surveys.db import utcnow
+from surveys.errors import ValidationError
+from surveys.models import Office
+from surveys.qr import qr_svg
 
 bp = Blueprint("admin_kiosks", __name__, url_prefix="/admin/kiosks")
+
+
+class PairForm(FlaskForm):
+    counter = SelectField(_l("Counter"), validators=[DataRequired()])
+
+
+class RenameForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=kiosks.NAME_MAX)])
+
+
+class MoveForm(FlaskForm):
+    counter = SelectField(_l("Move to counter"), validators=[DataRequired()])
+
+
+class RevokeForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I understand: this tablet stops recording ratings until it is paired again."),
+        validators=[InputRequired(message=_l("Tick the box to confirm."))],
+    )
+
+
+class PinForm(FlaskForm):
+    pin = PasswordField(_l("New PIN"), validators=[DataRequired(), Length(max=8)])
+
+
+class BadgeForm(FlaskForm):
+    """Only the CSRF token: issuing a badge takes no input."""
+
+
+def office_time(moment: datetime | None, office: Office) -> str:
+    """Format a stored UTC time in the office's own time zone and the reader's language."""
+    if moment is None:
+        return "–"
+    return format_datetime(
+        moment, "short", tzinfo=ZoneInfo(office.timezone), locale=str(get_locale())
+    )
+
+
+def time_ago(delta: timedelta) -> str:
+    return format_timedelta(-delta, granularity="minute", add_direction=True)
+
+
+@bp.context_processor
+def helpers() -> dict:
+    return {"office_time": office_time, "time_ago": time_ago}
+
+
+def _no_store(page: str):
+    """Keep a page showing a one-time secret out of every cache and the back button's memory."""
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _counter_choices(db) -> dict[str, list[tuple[str, str]]]:
+    """Return the counters in scope as select options grouped by office."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for counter in kiosks.counters_in_scope(db, current_user()):
+        label = f"{counter.name} · {counter.code}"
+        grouped.setdefault(counter.office.name, []).append((counter.code, label))
+    return grouped
+
+
+def _health_settings() -> dict:
+    return {
+        "silent_after": timedelta(minutes=current_app.config["KIOSK_SILENT_MINUTES"]),
+        "heartbeat_interval": timedelta(seconds=current_app.config["KIOSK_HEARTBEAT_SECONDS"]),
+    }
+
+
+def _index_page(pair_form: PairForm, status: int = 200):
+    db, user, now = get_session(), current_user(), utcnow()
+    office_code = request.args.get("office") or None
+    health = kiosks.kiosk_health(db, user, now=now, office_code=office_code, **_health_settings())
+    return (
+        render_template(
+            "admin/kiosks/index.html",
+            health=health,
+            offices=db.scalars(visible_offices(user)).all(),
+            office_code=office_code,
+            pair_form=pair_form,
+            silent_minutes=current_app.config["KIOSK_SILENT_MINUTES"],
+        ),
+        status,
+    )
 
 
 @bp.get("")
 @admin_required
 def index():
-    return render_template("admin/kiosks/index.html")
+    form = PairForm()
+    form.counter.choices = _counter_choices(get_session())
+    return _index_page(form)
+
+
+@bp.post("/pair")
+@admin_required
+def pair():
+    db = get_session()
+    form = PairForm()
+    form.counter.choices = _counter_choices(db)
+    if not form.validate_on_submit():
+        return _index_page(form, 400)
+    config = current_app.config
+    issued = kiosks.issue_pairing(
+        db,
+        form.counter.data,
+        now=utcnow(),
+        link_ttl=timedelta(hours=config["PAIRING_LINK_HOURS"]),
+        code_ttl=timedelta(minutes=config["PAIRING_CODE_MINUTES"]),
+        actor=current_user(),
+    )
+    db.commit()
+    base = config["PUBLIC_BASE_URL"]
+    link = base + url_for("counter.pair", secret=issued.secret)
+    qr = Markup(qr_svg(link, title=_("QR code of the pairing link"), css_class="qr pairing-qr"))
+    return _no_store(
+        render_template(
+            "admin/kiosks/paired.html",
+            issued=issued,
+            counter=issued.pairing.counter,
+            link=link,
+            keypad_url=base + url_for("counter.pair_by_code"),
+            qr=qr,
+        )
+    )
+
+
+def _device_page(device_id: int, status: int = 200, **forms):
+    db, user = get_session(), current_user()
+    device = kiosks.device_in_scope(db, user, device_id)
+    health = kiosks.kiosk_health(
+        db, user, now=utcnow(), office_code=device.counter.office.code, **_health_settings()
+    )
+    state = next(h for h in health if h.device.id == device.id)
+    rename = forms.get("rename") or RenameForm(name=device.name)
+    move = forms.get("move") or MoveForm(counter=device.counter.code)
+    move.counter.choices = _counter_choices(db)
+    return (
+        render_template(
+            "admin/kiosks/device.html",
+            kiosk=state,
+            rename_form=rename,
+            move_form=move,
+            revoke_form=forms.get("revoke") or RevokeForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/<int:device_id>")
+@admin_required
+def device(device_id: int):
+    return _device_page(device_id)
+
+
+@bp.post("/<int:device_id>/rename")
+@admin_required
+def rename(device_id: int):
+    form = RenameForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            kiosks.rename_device(db, current_user(), device_id, form.name.data)
+        except ValidationError:
+            db.rollback()
+            form.name.errors.append(_("Give the kiosk a name of at most 200 characters."))
+        else:
+            db.commit()
+            flash(_("The kiosk was renamed."))
+            return redirect(url_for(".device", device_id=device_id))
+    return _device_page(device_id, 400, rename=form)
+
+
+@bp.post("/<int:device_id>/move")
+@admin_required
+def move(device_id: int):
+    db = get_session()
+    form = MoveForm()
+    form.counter.choices = _counter_choices(db)
+    if form.validate_on_submit():
+        device = kiosks.move_device(db, current_user(), device_id, form.counter.data, now=utcnow())
+        db.commit()
+        flash(_("The kiosk now serves %(counter)s.", counter=device.counter.name))
+        return redirect(url_for(".device", device_id=device_id))
+    return _device_page(device_id, 400, move=form)
+
+
+@bp.post("/<int:device_id>/revoke")
+@admin_required
+def revoke(device_id: int):
+    form = RevokeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        device = kiosks.revoke_device(db, current_user(), device_id, now=utcnow())
+        db.commit()
+        flash(_("%(name)s was revoked; it now shows the “not connected” screen.", name=device.name))
+        return redirect(url_for(".index"))
+    return _device_page(device_id, 400, revoke=form)
+
+
+def _officers_page(office_code: str | None, status: int = 200, pin_errors: dict | None = None):
+    db, user = get_session(), current_user()
+    offices = db.scalars(visible_offices(user)).all()
+    if office_code:
+        office = office_in_scope(db, user, office_code.strip().upper())
+    else:
+        office = offices[0] if offices else None
+    return (
+        render_template(
+            "admin/kiosks/officers.html",
+            offices=offices,
+            office=office,
+            pin_form=PinForm(),
+            badge_form=BadgeForm(),
+            pin_errors=pin_errors or {},
+        ),
+        status,
+    )
+
+
+@bp.get("/officers")
+@admin_required
+def officers_index():
+    return _officers_page(request.args.get("office"))
+
+
+@bp.post("/officers/<code>/pin")
+@admin_required
+def officer_pin(code: str):
+    db = get_session()
+    form = PinForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            officer = officers.set_officer_pin(db, current_user(), code, form.pin.data)
+        except ValidationError as failure:
+            db.rollback()
+            error = (
+                _("This PIN is too easy to guess; avoid repeated or consecutive digits.")
+                if "pin" in failure.fields and "consecutive" in failure.fields["pin"]
+                else _("A PIN is 4 to 8 digits.")
+            )
+        else:
+            db.commit()
+            flash(_("The PIN of %(name)s was set.", name=officer.name))
+            return redirect(url_for(".officers_index", office=officer.office.code))
+    else:
+        error = _("A PIN is 4 to 8 digits.")
+    officer = officers.officer_in_scope(db, current_user(), code)
+    return _officers_page(officer.office.code, 400, {officer.id: error})
+
+
+@bp.post("/officers/<code>/badge")
+@admin_required
+def officer_badge(code: str):
+    db = get_session()
+    form = BadgeForm()
+    if not form.validate_on_submit():
+        return _officers_page(None, 400)
+    officer, secret = officers.issue_badge(db, current_user(), code)
+    db.commit()
+    qr = Markup(
+        qr_svg(
+            secret, title=_("Sign-in badge of %(name)s", name=officer.name), css_class="qr badge-qr"
+        )
+    )
+    return _no_store(render_template("admin/kiosks/badge.html", officer=officer, qr=qr))

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from kiosk import phone_window
 from kiosk.auth import api_login_required, current_user
 from kiosk.database import get_session
 from kiosk.errors import json_error
@@ -19,9 +20,11 @@ from kiosk.extensions import limiter
 from kiosk.openapi import openapi_document
 from surveys import accounts, kiosks, reports
 from surveys.db import utcnow
+from surveys.errors import TicketUsed
 from surveys.models import Office
 from surveys.responses import find_replay, load_target, parse_response_input, record_response
 from surveys.targets import public_codes
+from surveys.tickets import redeem_ticket
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -72,17 +75,42 @@ def post_response():
         device = kiosks.device_for_token(db, token)
         if device is None:
             return json_error(401, "unknown_device", "This kiosk is not paired or was revoked.")
-    try:
-        recorded = record_response(
-            db, payload, now=utcnow(), channel="kiosk" if device else "qr", device=device
+    if payload.ticket_code is not None and device is not None:
+        return json_error(
+            400, "validation_error", "Kiosks do not redeem tickets.", {"ticket": "not from a kiosk"}
         )
+    # Phones count once per code per window; kiosks have their own limits, tickets are single use.
+    windowed = device is None and payload.ticket_code is None
+    try:
+        if (
+            windowed
+            and phone_window.answered_recently(payload.target_code)
+            and find_replay(db, payload.id, payload.body_hash()) is None
+        ):
+            phone_window.refuse(payload.target_code, "API")
+            return json_error(
+                429,
+                "already_answered",
+                "This phone already rated this code a short while ago.",
+                {"target": "answered within the window"},
+            )
+        if payload.ticket_code is not None:
+            recorded = redeem_ticket(db, payload, now=utcnow())
+        else:
+            recorded = record_response(
+                db, payload, now=utcnow(), channel="kiosk" if device else "qr", device=device
+            )
         db.commit()
     except IntegrityError:
-        # Another request stored the same id between our check and our insert.
+        # Another request stored the same id (or redeemed the ticket) between check and insert.
         db.rollback()
         recorded = find_replay(db, payload.id, payload.body_hash())
         if recorded is None:
+            if payload.ticket_code is not None:
+                raise TicketUsed("This ticket was already used.", {"ticket": "used"}) from None
             raise
+    if windowed and recorded.is_new:
+        phone_window.remember(payload.target_code)
     response = jsonify({"id": str(recorded.id)})
     response.status_code = 201
     if not recorded.is_new:

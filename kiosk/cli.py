@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -115,22 +116,34 @@ def create_token(email: str) -> None:
 )
 @click.option("--name", default="", help="A name for the device.")
 def enroll_kiosk(counter_code: str, as_token: bool, name: str) -> None:
-    """Print a one-time pairing URL for a counter's tablet, alone on the last line."""
-    base = current_app.config["PUBLIC_BASE_URL"]
+    """Print a pairing code and a one-time pairing URL (alone on the last line) for a counter."""
+    config = current_app.config
+    base = config["PUBLIC_BASE_URL"]
     with _session() as session:
         try:
             if as_token:
                 line = kiosks.enroll_device_token(session, counter_code, now=utcnow(), name=name)
             else:
-                pairing, secret = kiosks.create_pairing(session, counter_code, now=utcnow())
-                line = f"{base}/kiosk/pair/{secret}"
+                issued = kiosks.issue_pairing(
+                    session,
+                    counter_code,
+                    now=utcnow(),
+                    link_ttl=timedelta(hours=config["PAIRING_LINK_HOURS"]),
+                    code_ttl=timedelta(minutes=config["PAIRING_CODE_MINUTES"]),
+                )
+                line = f"{base}/kiosk/pair/{issued.secret}"
         except DomainError as error:
             _fail(error)
         session.commit()
     if as_token:
         click.echo("Device token (send as 'Authorization: Bearer ...'):")
     else:
-        click.echo(f"Open this link on the tablet at {counter_code.upper()} within 24 hours:")
+        click.echo(
+            f"On the tablet at {counter_code.upper()}, open {base}/kiosk/pair and type this code "
+            f"within {config['PAIRING_CODE_MINUTES']} minutes:"
+        )
+        click.echo(f"    {issued.grouped_code}")
+        click.echo(f"Or open this link on the tablet within {config['PAIRING_LINK_HOURS']} hours:")
     click.echo(line)
 
 

@@ -70,6 +70,9 @@ class Defaults:
     #: How long a printed ticket stays usable, and the most minted in one request.
     TICKET_TTL_HOURS = 72
     TICKET_MAX_PER_REQUEST = 500
+    #: Per IP: look-ups of unknown, replaced or disabled survey and ticket codes (only misses
+    #: count), so codes cannot be enumerated; generous for a carrier-NAT address of many phones.
+    CODE_LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

@@ -16,12 +16,14 @@ from surveys.errors import (
     NotFound,
     PermissionDenied,
     ValidationError,
+    WrongCredentials,
 )
 
 log = logging.getLogger(__name__)
 
 DOMAIN_STATUS = {
     ValidationError: 400,
+    WrongCredentials: 401,
     PermissionDenied: 403,
     NotFound: 404,
     InvalidTransition: 409,

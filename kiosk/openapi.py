@@ -60,6 +60,155 @@ DATE_PARAMS = [
 OFFICE_CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 MANAGER_SECURITY = [{"bearerToken": []}, {"sessionCookie": []}]
 
+NAMED = {
+    "type": "object",
+    "required": ["code", "name"],
+    "properties": {"code": {"type": "string"}, "name": {"type": "string"}},
+}
+KIOSK_STATE = {
+    "type": "object",
+    "required": ["status", "server_time", "officer", "counter", "office"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok"]},
+        "server_time": {"type": "string", "format": "date-time", "description": "UTC, with Z"},
+        "officer": {
+            "oneOf": [NAMED, {"type": "null"}],
+            "description": "Signed in on this kiosk now; null when nobody is (ratings then count "
+            "for the counter and office only)",
+        },
+        "counter": NAMED,
+        "office": {
+            "type": "object",
+            "required": ["code", "name", "closes_at"],
+            "properties": {
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+                "closes_at": {
+                    "type": "string",
+                    "pattern": "^[0-2][0-9]:[0-5][0-9]$",
+                    "description": "Local closing time, HH:MM; officers are signed out then",
+                },
+            },
+        },
+    },
+}
+KIOSK_SECURITY = [{"bearerToken": []}]
+KIOSK_401 = _error("No, unknown or revoked device token (unknown_device): show 'not connected'")
+KIOSK_PATHS = {
+    "/kiosk/heartbeat": {
+        "post": {
+            "summary": "A kiosk reports its health (every minute) and learns its state",
+            "security": KIOSK_SECURITY,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["app_version", "queue_depth"],
+                            "description": "Unknown fields are ignored.",
+                            "properties": {
+                                "app_version": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "description": "Cut to 32 characters",
+                                },
+                                "queue_depth": {
+                                    "type": "integer",
+                                    "minimum": 0,
+                                    "description": "Ratings waiting on the tablet",
+                                },
+                                "oldest_queued_at": {
+                                    "type": ["string", "null"],
+                                    "format": "date-time",
+                                    "description": "submitted_at of the oldest waiting rating, "
+                                    "with a zone",
+                                },
+                                "last_error": {
+                                    "type": ["string", "null"],
+                                    "description": "Cut to 500 characters",
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(KIOSK_STATE),
+                "400": _error("Not a JSON object, or bad values; fields names each"),
+                "401": KIOSK_401,
+            },
+        }
+    },
+    "/kiosk/state": {
+        "get": {
+            "summary": "The kiosk's counter, office and officer on duty (no heartbeat recorded)",
+            "security": KIOSK_SECURITY,
+            "responses": {"200": _json(KIOSK_STATE), "401": KIOSK_401},
+        }
+    },
+    "/kiosk/officer/sign-in": {
+        "post": {
+            "summary": "An officer of this kiosk's office signs in for a shift",
+            "description": "With officer code and PIN, or with the secret of their badge QR. "
+            "Whoever was signed in on this kiosk is signed out, and so is this officer on any "
+            "other kiosk. Rate-limited per kiosk.",
+            "security": KIOSK_SECURITY,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {
+                                    "type": "object",
+                                    "required": ["officer", "pin"],
+                                    "properties": {
+                                        "officer": {"type": "string"},
+                                        "pin": {"type": "string", "pattern": "^[0-9]{4,8}$"},
+                                    },
+                                },
+                                {
+                                    "type": "object",
+                                    "required": ["badge"],
+                                    "properties": {"badge": {"type": "string"}},
+                                },
+                            ]
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(
+                    {"type": "object", "required": ["officer"], "properties": {"officer": NAMED}}
+                ),
+                "400": _error("Neither officer and PIN nor badge, or not text"),
+                "401": _error(
+                    "wrong_credentials: wrong code, PIN or badge, an inactive officer or one "
+                    "of another office (never says which); or unknown_device"
+                ),
+                "429": _error("Too many attempts from this kiosk"),
+            },
+        }
+    },
+    "/kiosk/officer/sign-out": {
+        "post": {
+            "summary": "Sign out whoever is on duty on this kiosk",
+            "security": KIOSK_SECURITY,
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["officer"],
+                        "properties": {"officer": {"type": "null"}},
+                    }
+                ),
+                "401": KIOSK_401,
+            },
+        }
+    },
+}
+
 
 def openapi_document(server_url: str) -> dict:
     """Return the OpenAPI document for this deployment."""
@@ -106,6 +255,11 @@ def openapi_document(server_url: str) -> dict:
                             "description": "question key → choice key(s) or text",
                         },
                         "comment": {"type": "string", "maxLength": 1000},
+                        "ticket": {
+                            "type": "string",
+                            "description": "A one-time ticket code: the response is verified "
+                            "and 'target' may be left out",
+                        },
                         "locale": {"type": "string", "enum": ["vi", "en"], "default": "vi"},
                         "submitted_at": {
                             "type": "string",
@@ -261,9 +415,16 @@ def openapi_document(server_url: str) -> dict:
                         "400": _error("Invalid input; fields names each problem"),
                         "401": _error("Unknown or revoked device token"),
                         "403": _error("A kiosk posting for another counter"),
-                        "404": _error("Unknown target"),
+                        "404": _error("Unknown target or ticket"),
+                        "409": _error(
+                            "The ticket was already used (ticket_used) or has expired "
+                            "(ticket_expired)"
+                        ),
                         "422": _error("The id was used for a different body"),
-                        "429": _error("Too many requests"),
+                        "429": _error(
+                            "Too many requests, or this phone already rated this code "
+                            "within the window (already_answered)"
+                        ),
                     },
                 }
             },
@@ -293,6 +454,67 @@ def openapi_document(server_url: str) -> dict:
                     },
                 }
             },
+            "/tickets": {
+                "post": {
+                    "summary": "Mint one-time tickets for an office (queue-number systems)",
+                    "description": "An API token of an administrator or manager whose scope holds "
+                    "the office. Each ticket opens the survey of its counter, else of its office, "
+                    "and carries one verified response.",
+                    "security": [{"bearerToken": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["office"],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "office": {"type": "string"},
+                                        "counter": {"type": ["string", "null"]},
+                                        "officer": {"type": ["string", "null"]},
+                                        "service": {"type": ["string", "null"], "maxLength": 200},
+                                        "count": {
+                                            "type": "integer",
+                                            "minimum": 1,
+                                            "default": 1,
+                                            "description": "At most TICKET_MAX_PER_REQUEST (500)",
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "tickets": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "code": {"type": "string"},
+                                                "url": {"type": "string", "format": "uri"},
+                                                "expires_at": {
+                                                    "type": "string",
+                                                    "format": "date-time",
+                                                },
+                                            },
+                                        },
+                                    }
+                                },
+                            },
+                            "Minted",
+                        ),
+                        "400": _error("Invalid input, or a counter/officer not of the office"),
+                        "401": _error("No or unknown API token"),
+                        "403": _error("Office outside the caller's scope, or a viewer"),
+                        "404": _error("Unknown office"),
+                    },
+                }
+            },
             "/offices/{code}/responses.csv": {
                 "get": {
                     "summary": "One row per response, in the office's local time",
@@ -310,5 +532,6 @@ def openapi_document(server_url: str) -> dict:
                     },
                 }
             },
+            **KIOSK_PATHS,
         },
     }

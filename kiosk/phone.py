@@ -1,42 +1,118 @@
-"""The phone survey behind a QR code: a plain HTML form that works without JavaScript."""
+"""The phone survey behind a QR code: a plain HTML form that works without JavaScript.
+
+Also the public QR images and posters of a code, and the page to type a code by hand.
+"""
 
 from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from kiosk import phone_window, posters
 from kiosk.database import get_session
 from kiosk.extensions import limiter
 from kiosk.forms import answers_from_form, form_errors, response_id_from_form
 from kiosk.i18n import current_language
 from surveys.db import utcnow
 from surveys.errors import Conflict, NotFound, ValidationError
-from surveys.models import Target
+from surveys.qr import qr_png, qr_svg_document
 from surveys.responses import ResponseInput, find_replay, load_target, record_response
+from surveys.targets import target_status
+from surveys.tickets import find_ticket
+from surveys.tokens import is_code_shaped, normalise_code
 
 bp = Blueprint("phone", __name__, url_prefix="/s")
+bp.after_app_request(phone_window.set_cookie)
+
+#: Pixels per QR module in the PNG: a ~37-module code becomes 740 px, 6 cm at 300 dpi.
+PNG_BOX_SIZE = 20
+QR_CACHE = "public, max-age=3600"
+
+
+def _is_miss(response: Response) -> bool:
+    return response.status_code in (404, 410)
+
+
+#: Only look-ups that find nothing count, so scanning the same poster all day never trips it.
+code_lookup_limit = limiter.shared_limit(
+    lambda: current_app.config["CODE_LOOKUP_RATE_LIMIT"],
+    scope="code-lookup",
+    deduct_when=_is_miss,
+)
+phone_submit_limit = limiter.limit(lambda: current_app.config["PHONE_RATE_LIMIT"])
+
+
+def unavailable_page(code: str):
+    """Return the friendly page of a code that cannot be answered, with its status."""
+    status = target_status(get_session(), code)
+    page = render_template("phone/unavailable.html", state=status.state, code=code)
+    return page, 410 if status.state == "replaced" else 404
 
 
 def _target_or_page(code: str):
-    """Return (target, spec), or a friendly page when the code is unknown or retired."""
-    db = get_session()
+    """Return (target, spec), or a friendly page when the code is unknown, replaced or off."""
     try:
-        return load_target(db, code), None
+        return load_target(get_session(), code), None
     except NotFound:
-        stored = db.scalar(select(Target).where(Target.code == code.strip().upper()))
-        page = render_template("phone/unavailable.html", retired=stored is not None, code=code)
-        return None, (page, 404)
+        return None, unavailable_page(code)
+
+
+def _canonical_redirect(code: str, endpoint: str):
+    """Send a typed variant (lower case, spaces, dashes) to the code's one true address."""
+    canonical = normalise_code(code)
+    if canonical != code and is_code_shaped(canonical):
+        return redirect(url_for(endpoint, code=canonical, **request.args))
+    return None
+
+
+@bp.get("")
+@bp.get("/")
+@code_lookup_limit
+def enter_code():
+    """Let someone who cannot scan type the code printed under the QR code."""
+    typed = request.args.get("code")
+    if typed is None:
+        return render_template("phone/enter_code.html", typed="", error=None)
+    canonical = normalise_code(typed)
+    if not canonical:
+        error, status = _("Please type the code printed under the QR code."), 400
+    elif not is_code_shaped(canonical):
+        error, status = _("A code has only letters and digits. Please check it."), 400
+    else:
+        db = get_session()
+        if target_status(db, canonical).state != "unknown":
+            return redirect(url_for("phone.survey", code=canonical))
+        try:
+            ticket = find_ticket(db, canonical)
+            return redirect(url_for("tickets.survey", code=ticket.code))
+        except NotFound:
+            error, status = _("No survey or ticket has this code. Please check it."), 404
+    return render_template("phone/enter_code.html", typed=typed, error=error), status
 
 
 @bp.get("/<code>")
+@code_lookup_limit
 def survey(code: str):
+    if moved := _canonical_redirect(code, "phone.survey"):
+        return moved
     found, page = _target_or_page(code)
     if page:
         return page
     target, spec = found
+    if phone_window.answered_recently(target.code):
+        return render_template("phone/answered.html", target=target)
     return render_template(
         "phone/survey.html",
         target=target,
@@ -48,7 +124,7 @@ def survey(code: str):
 
 
 @bp.post("/<code>")
-@limiter.limit(lambda: current_app.config["PHONE_RATE_LIMIT"])
+@phone_submit_limit
 def submit(code: str):
     found, page = _target_or_page(code)
     if page:
@@ -63,8 +139,15 @@ def submit(code: str):
     )
     db = get_session()
     try:
-        record_response(db, payload, now=utcnow(), channel="qr")
+        if find_replay(db, payload.id, payload.body_hash()) is None and (
+            phone_window.answered_recently(target.code)
+        ):
+            phone_window.refuse(target.code, "phone")
+            return render_template("phone/answered.html", target=target), 429
+        recorded = record_response(db, payload, now=utcnow(), channel="qr")
         db.commit()
+        if recorded.is_new:
+            phone_window.remember(target.code)
     except ValidationError as error:
         db.rollback()
         return (
@@ -91,3 +174,75 @@ def submit(code: str):
 @bp.get("/<code>/thanks")
 def thanks(code: str):
     return render_template("phone/thanks.html", code=code)
+
+
+def _printable_target(code: str):
+    """Return the active target of a code for a QR image or poster, or stop with its page.
+
+    Replaced and disabled codes render nothing printable: a poster must never be made again
+    for a code that no longer works.
+    """
+    try:
+        target, _spec = load_target(get_session(), normalise_code(code))
+    except NotFound:
+        page, status = unavailable_page(code)
+        abort(Response(page, status=status))
+    return target
+
+
+@bp.get("/<code>/qr.svg")
+@code_lookup_limit
+def qr_svg_file(code: str):
+    target = _printable_target(code)
+    return Response(
+        qr_svg_document(posters.survey_url(target.code)),
+        mimetype="image/svg+xml",
+        headers={
+            "Cache-Control": QR_CACHE,
+            "Content-Disposition": f'inline; filename="hailong-{target.code}.svg"',
+        },
+    )
+
+
+@bp.get("/<code>/qr.png")
+@code_lookup_limit
+def qr_png_file(code: str):
+    target = _printable_target(code)
+    return Response(
+        qr_png(posters.survey_url(target.code), box_size=PNG_BOX_SIZE),
+        mimetype="image/png",
+        headers={
+            "Cache-Control": QR_CACHE,
+            "Content-Disposition": f'inline; filename="hailong-{target.code}.png"',
+        },
+    )
+
+
+@bp.get("/<code>/poster")
+@code_lookup_limit
+def poster(code: str):
+    """Return the A4 poster of a code, or with ?size=a5 the folded A5 table tent.
+
+    Public: it shows only what the poster on the counter shows anyway.
+    """
+    target = _printable_target(code)
+    size = request.args.get("size", "a4")
+    if size not in ("a4", "a5"):
+        size = "a4"
+    url = posters.survey_url(target.code)
+    title, subtitle = posters.place_lines(target)
+    return render_template(
+        "print/tent.html" if size == "a5" else "print/poster.html",
+        target=target,
+        title=title,
+        subtitle=subtitle,
+        url=url,
+        short_url=posters.without_scheme(url),
+        qr=posters.qr(url, title),
+        texts=posters.bilingual_texts(target.kind),
+    )
+
+
+@bp.errorhandler(429)
+def too_many(_error):
+    return render_template("phone/busy.html"), 429

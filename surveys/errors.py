@@ -38,3 +38,21 @@ class InvalidTransition(DomainError):
     """A state change that is not allowed from the current state."""
 
     code = "invalid_transition"
+
+
+class TicketUsed(InvalidTransition):
+    """A one-time ticket that already carried a response."""
+
+    code = "ticket_used"
+
+
+class TicketExpired(InvalidTransition):
+    """A ticket past its expiry time."""
+
+    code = "ticket_expired"
+
+
+class WrongCredentials(DomainError):
+    """Credentials that let nobody in here; the message never says which part was wrong."""
+
+    code = "wrong_credentials"

@@ -1,38 +1,182 @@
-"""Binding counter tablets: one-time pairing links and device credentials."""
+"""Counter tablets: pairing them, their credentials, administering them, and their health."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import Session, selectinload
 
-from surveys.errors import InvalidTransition, NotFound
-from surveys.models import Counter, KioskDevice, PairingCode, Target
+from surveys.accounts import visible_offices
+from surveys.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from surveys.models import (
+    Counter,
+    KioskDevice,
+    Office,
+    Officer,
+    OfficerShift,
+    PairingCode,
+    Target,
+    User,
+)
+from surveys.officers import (
+    current_shift,
+    end_open_shifts,
+    is_office_open,
+    shift_closes_at,
+)
 from surveys.tokens import hash_secret, new_secret
 
 PAIRING_TTL = timedelta(hours=24)
+PAIRING_CODE_TTL = timedelta(minutes=15)
+NUMERIC_CODE_LENGTH = 8
+#: Heartbeat limits: the columns' sizes, and a queue no tablet could really hold.
+APP_VERSION_MAX = 32
+LAST_ERROR_MAX = 500
+QUEUE_DEPTH_MAX = 1_000_000
+NAME_MAX = 200
 
 
-def _counter(session: Session, counter_code: str) -> Counter:
-    counter = session.scalar(select(Counter).where(Counter.code == counter_code.strip().upper()))
+# Scope ---------------------------------------------------------------------------------------
+
+
+def _visible_office_ids(actor: User):
+    return visible_offices(actor).with_only_columns(Office.id).order_by(None)
+
+
+def counter_in_scope(session: Session, actor: User | None, counter_code: str) -> Counter:
+    """Return the counter with this code if the actor may manage it (None: the command line)."""
+    counter = session.scalar(
+        select(Counter).where(Counter.code == (counter_code or "").strip().upper())
+    )
     if counter is None:
         raise NotFound("No counter has this code.", {"counter": "unknown"})
+    if (
+        actor is not None
+        and session.scalar(_visible_office_ids(actor).where(Office.id == counter.office_id)) is None
+    ):
+        raise PermissionDenied("This counter is outside your scope.", {"counter": "not yours"})
     return counter
 
 
-def create_pairing(
-    session: Session, counter_code: str, *, now: datetime, ttl: timedelta = PAIRING_TTL
-) -> tuple[PairingCode, str]:
-    """Create a one-time pairing secret for a counter; return it with its record."""
-    counter = _counter(session, counter_code)
+def counters_in_scope(session: Session, actor: User) -> list[Counter]:
+    """Return the counters the actor manages, with their office, by office name then code."""
+    return list(
+        session.scalars(
+            select(Counter)
+            .join(Counter.office)
+            .options(selectinload(Counter.office))
+            .where(Counter.office_id.in_(_visible_office_ids(actor)))
+            .order_by(Office.name, Counter.code)
+        )
+    )
+
+
+def device_in_scope(session: Session, actor: User, device_id: int) -> KioskDevice:
+    """Return an active kiosk the actor manages, or raise NotFound / PermissionDenied."""
+    device = session.get(KioskDevice, device_id)
+    if device is None or not device.is_active:
+        raise NotFound("No kiosk has this number.")
+    if (
+        session.scalar(_visible_office_ids(actor).where(Office.id == device.counter.office_id))
+        is None
+    ):
+        raise PermissionDenied("This kiosk is outside your scope.")
+    return device
+
+
+# Pairing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedPairing:
+    """A new one-time pairing: the link's secret and the numeric code, shown once."""
+
+    pairing: PairingCode
+    secret: str
+    numeric_code: str
+    #: The code is short-lived; the link lasts until ``pairing.expires_at``.
+    code_expires_at: datetime
+
+    @property
+    def grouped_code(self) -> str:
+        """Return the code as two groups of four digits, for reading aloud."""
+        return f"{self.numeric_code[:4]} {self.numeric_code[4:]}"
+
+
+def _live_code(code_hash: str, now: datetime, code_ttl: timedelta):
+    """Select the newest unused, unexpired pairing with this numeric code."""
+    return (
+        select(PairingCode.id)
+        .where(
+            PairingCode.numeric_code_hash == code_hash,
+            PairingCode.used_at.is_(None),
+            PairingCode.expires_at > now,
+            PairingCode.created_at > now - code_ttl,
+        )
+        .order_by(PairingCode.id.desc())
+        .limit(1)
+    )
+
+
+def _unique_numeric_code(session: Session, now: datetime, code_ttl: timedelta) -> str:
+    """Return 8 random digits that no other unused, unexpired code has."""
+    for _attempt in range(20):
+        code = f"{secrets.randbelow(10**NUMERIC_CODE_LENGTH):0{NUMERIC_CODE_LENGTH}d}"
+        if session.scalar(_live_code(hash_secret(code), now, code_ttl)) is None:
+            return code
+    # 20 collisions in a row means ~10^8 live codes: something else is wrong.
+    raise InvalidTransition("No free pairing code is left; try again later.")
+
+
+def issue_pairing(
+    session: Session,
+    counter_code: str,
+    *,
+    now: datetime,
+    link_ttl: timedelta,
+    code_ttl: timedelta,
+    actor: User | None = None,
+) -> IssuedPairing:
+    """Create a one-time pairing for a counter: a link secret and an 8-digit code.
+
+    Both redeem the same pairing, so using one spends the other. The code lives ``code_ttl``
+    from now (short: eight digits can be guessed), the link ``link_ttl``. ``actor`` None means
+    the command line, which may pair any counter.
+    """
+    counter = counter_in_scope(session, actor, counter_code)
     secret = new_secret()
+    numeric_code = _unique_numeric_code(session, now, code_ttl)
     pairing = PairingCode(
-        counter=counter, secret_hash=hash_secret(secret), created_at=now, expires_at=now + ttl
+        counter=counter,
+        secret_hash=hash_secret(secret),
+        numeric_code_hash=hash_secret(numeric_code),
+        created_at=now,
+        expires_at=now + link_ttl,
     )
     session.add(pairing)
     session.flush()
-    return pairing, secret
+    return IssuedPairing(pairing, secret, numeric_code, min(now + code_ttl, pairing.expires_at))
+
+
+def create_pairing(
+    session: Session,
+    counter_code: str,
+    *,
+    now: datetime,
+    ttl: timedelta = PAIRING_TTL,
+    code_ttl: timedelta = PAIRING_CODE_TTL,
+) -> tuple[PairingCode, str]:
+    """Create a one-time pairing for a counter; return its record and the link's secret.
+
+    A numeric code is minted too; use ``issue_pairing`` to be given it.
+    """
+    issued = issue_pairing(session, counter_code, now=now, link_ttl=ttl, code_ttl=code_ttl)
+    return issued.pairing, issued.secret
 
 
 def _new_device(
@@ -40,33 +184,96 @@ def _new_device(
 ) -> tuple[KioskDevice, str]:
     token = new_secret("kd_")
     device = KioskDevice(
-        counter=counter, name=name or counter.name, token_hash=hash_secret(token), created_at=now
+        counter=counter,
+        name=(name or counter.name)[:NAME_MAX],
+        token_hash=hash_secret(token),
+        created_at=now,
     )
     session.add(device)
     session.flush()
     return device, token
 
 
-def pair_device(
-    session: Session, secret: str, *, now: datetime, name: str = ""
+def _redeem(
+    session: Session,
+    pairing: PairingCode,
+    now: datetime,
+    name: str,
+    replacing: KioskDevice | None,
 ) -> tuple[KioskDevice, str]:
-    """Redeem a pairing secret: create the device and return it with its credential."""
+    """Spend a pairing and create its device; of two simultaneous redemptions one wins."""
+    claim = session.execute(
+        update(PairingCode)
+        .where(
+            PairingCode.id == pairing.id,
+            PairingCode.used_at.is_(None),
+            PairingCode.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    if claim.rowcount != 1:
+        session.refresh(pairing)
+        pairing.redeem(now)  # raises with the precise reason
+        raise InvalidTransition("This pairing link was already used.")
+    if replacing is not None and replacing.is_active:
+        # The browser held another kiosk's credential: that kiosk is this tablet, re-paired.
+        end_open_shifts(session, replacing, now=now, reason="revoked")
+        replacing.revoke(now)
+    device, token = _new_device(session, pairing.counter, now, name)
+    pairing.device_id = device.id
+    session.flush()
+    return device, token
+
+
+def pair_device(
+    session: Session,
+    secret: str,
+    *,
+    now: datetime,
+    name: str = "",
+    replacing: KioskDevice | None = None,
+) -> tuple[KioskDevice, str]:
+    """Redeem a pairing link's secret: create the device and return it with its credential.
+
+    ``replacing`` is the kiosk this browser was until now, if any; it is revoked.
+    """
     pairing = session.scalar(
         select(PairingCode).where(PairingCode.secret_hash == hash_secret(secret))
     )
     if pairing is None:
         raise InvalidTransition("This pairing link is not valid.")
-    pairing.redeem(now)
-    device, token = _new_device(session, pairing.counter, now, name)
-    pairing.device_id = device.id
-    return device, token
+    return _redeem(session, pairing, now, name, replacing)
+
+
+def normalise_numeric_code(text: str) -> str:
+    """Return a typed code without the spaces and dashes people type between groups."""
+    return re.sub(r"[\s\-.]", "", text or "")
+
+
+def pair_by_numeric_code(
+    session: Session,
+    code: str,
+    *,
+    now: datetime,
+    code_ttl: timedelta,
+    name: str = "",
+    replacing: KioskDevice | None = None,
+) -> tuple[KioskDevice, str]:
+    """Redeem an 8-digit pairing code typed on the kiosk; like ``pair_device`` otherwise."""
+    code = normalise_numeric_code(code)
+    if not re.fullmatch(rf"[0-9]{{{NUMERIC_CODE_LENGTH}}}", code):
+        raise ValidationError("A pairing code is 8 digits.", {"code": "must be 8 digits"})
+    pairing_id = session.scalar(_live_code(hash_secret(code), now, code_ttl))
+    if pairing_id is None:
+        raise InvalidTransition("This pairing code is wrong, used or expired.", {"code": "invalid"})
+    return _redeem(session, session.get(PairingCode, pairing_id), now, name, replacing)
 
 
 def enroll_device_token(
     session: Session, counter_code: str, *, now: datetime, name: str = ""
 ) -> str:
     """Create a device for a scripted client and return its credential."""
-    device, token = _new_device(session, _counter(session, counter_code), now, name)
+    device, token = _new_device(session, counter_in_scope(session, None, counter_code), now, name)
     return token
 
 
@@ -92,3 +299,185 @@ def counter_target(session: Session, counter_id: int) -> Target | None:
         )
         .order_by(Target.id)
     )
+
+
+# Administration ------------------------------------------------------------------------------
+
+
+def rename_device(session: Session, actor: User, device_id: int, name: str) -> KioskDevice:
+    """Give a kiosk a name administrators recognise it by."""
+    device = device_in_scope(session, actor, device_id)
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX:
+        raise ValidationError("A kiosk needs a name.", {"name": f"1 to {NAME_MAX} characters"})
+    device.name = name
+    session.flush()
+    return device
+
+
+def move_device(
+    session: Session, actor: User, device_id: int, counter_code: str, *, now: datetime
+) -> KioskDevice:
+    """Bind a kiosk to another counter; whoever was signed in on it is signed out."""
+    device = device_in_scope(session, actor, device_id)
+    counter = counter_in_scope(session, actor, counter_code)
+    if counter.id != device.counter_id:
+        end_open_shifts(session, device, now=now, reason="moved")
+        device.counter = counter
+    session.flush()
+    return device
+
+
+def revoke_device(session: Session, actor: User, device_id: int, *, now: datetime) -> KioskDevice:
+    """Withdraw a kiosk's credential for good; it then shows the "not connected" screen."""
+    device = device_in_scope(session, actor, device_id)
+    end_open_shifts(session, device, now=now, reason="revoked")
+    device.revoke(now)
+    session.flush()
+    return device
+
+
+# Heartbeat and state -------------------------------------------------------------------------
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """Return a zoned ISO-8601 string as naive UTC, or None if it is not one."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class KioskState:
+    """What a kiosk needs to know about itself: where it stands and who is on duty."""
+
+    device: KioskDevice
+    counter: Counter
+    office: Office
+    officer: Officer | None
+
+
+def kiosk_state(session: Session, device: KioskDevice, *, now: datetime) -> KioskState:
+    """Return the kiosk's counter, office and officer on duty (closing-time sign-out applied)."""
+    shift = current_shift(session, device, now)
+    counter = device.counter
+    return KioskState(device, counter, counter.office, shift.officer if shift else None)
+
+
+def record_heartbeat(
+    session: Session,
+    device: KioskDevice,
+    *,
+    now: datetime,
+    app_version: Any,
+    queue_depth: Any,
+    oldest_queued_at: Any = None,
+    last_error: Any = None,
+) -> KioskState:
+    """Note that a kiosk is alive and how its offline queue is doing; return its state.
+
+    Values are checked as they come from JSON; each bad one is named. An app version or last
+    error longer than its column is cut, not refused: a heartbeat must not fail over a text.
+    """
+    errors: dict[str, str] = {}
+    if not isinstance(app_version, str) or not app_version.strip():
+        errors["app_version"] = "required text"
+    if isinstance(queue_depth, bool) or not isinstance(queue_depth, int):
+        errors["queue_depth"] = "must be a whole number"
+    elif not 0 <= queue_depth <= QUEUE_DEPTH_MAX:
+        errors["queue_depth"] = f"must be between 0 and {QUEUE_DEPTH_MAX}"
+    oldest = None
+    if oldest_queued_at is not None:
+        oldest = _parse_time(oldest_queued_at)
+        if oldest is None:
+            errors["oldest_queued_at"] = "must be an ISO-8601 date-time with a time zone, or null"
+    if last_error is not None and not isinstance(last_error, str):
+        errors["last_error"] = "must be text or null"
+    if errors:
+        raise ValidationError("The heartbeat is not valid.", errors)
+    device.last_seen_at = now
+    device.app_version = app_version.strip()[:APP_VERSION_MAX]
+    device.queue_depth = queue_depth
+    device.oldest_queued_at = oldest if queue_depth else None
+    device.last_error = (last_error.strip()[:LAST_ERROR_MAX] or None) if last_error else None
+    state = kiosk_state(session, device, now=now)
+    session.flush()
+    return state
+
+
+# Health --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KioskHealth:
+    """One kiosk as the health page shows it."""
+
+    device: KioskDevice
+    counter: Counter
+    office: Office
+    officer: Officer | None
+    is_online: bool
+    #: Silent for ``silent_after`` or longer while its office is open now.
+    is_flagged: bool
+    #: Time since the last heartbeat (since pairing, if it never sent one).
+    silent_for: timedelta
+
+    @property
+    def last_seen_at(self) -> datetime | None:
+        return self.device.last_seen_at
+
+
+def kiosk_health(
+    session: Session,
+    actor: User,
+    *,
+    now: datetime,
+    silent_after: timedelta,
+    heartbeat_interval: timedelta,
+    office_code: str | None = None,
+) -> list[KioskHealth]:
+    """List the active kiosks the actor manages, with what their last heartbeat said.
+
+    Online means heard from within two heartbeat intervals. Flagged means silent for
+    ``silent_after`` or more while the office is open (its opening hours, Monday to Friday).
+    One query, whatever the number of kiosks.
+    """
+    query = (
+        select(KioskDevice, Counter, Office, OfficerShift, Officer)
+        .join(Counter, Counter.id == KioskDevice.counter_id)
+        .join(Office, Office.id == Counter.office_id)
+        .outerjoin(
+            OfficerShift,
+            and_(OfficerShift.device_id == KioskDevice.id, OfficerShift.ended_at.is_(None)),
+        )
+        .outerjoin(Officer, Officer.id == OfficerShift.officer_id)
+        .where(KioskDevice.revoked_at.is_(None), Office.id.in_(_visible_office_ids(actor)))
+        .order_by(Office.name, Counter.code, KioskDevice.name, KioskDevice.id)
+    )
+    if office_code:
+        query = query.where(Office.code == office_code.strip().upper())
+    found: dict[int, KioskHealth] = {}
+    for device, counter, office, shift, officer in session.execute(query):
+        if device.id in found:
+            continue
+        on_duty = officer if shift and now < shift_closes_at(shift.started_at, office) else None
+        silent_for = now - (device.last_seen_at or device.created_at)
+        found[device.id] = KioskHealth(
+            device=device,
+            counter=counter,
+            office=office,
+            officer=on_duty,
+            is_online=device.last_seen_at is not None and silent_for <= 2 * heartbeat_interval,
+            is_flagged=silent_for >= silent_after and is_office_open(office, now),
+            silent_for=silent_for,
+        )
+    return list(found.values())

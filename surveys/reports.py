@@ -22,6 +22,7 @@ from surveys.models import (
     Response,
     Survey,
     Target,
+    Ticket,
 )
 from surveys.stats import Rate, mean_score, satisfaction_rate
 
@@ -107,6 +108,9 @@ class OfficeSummary:
     satisfaction: Rate
     questions: dict[str, QuestionSummary]
     min_n: int
+    #: Responses that redeemed a one-time ticket (proof of a real visit).
+    verified: int = 0
+    tickets: TicketFigures | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -116,7 +120,40 @@ class OfficeSummary:
             "responses": self.responses,
             "satisfaction": self.satisfaction.as_dict(),
             "questions": {k: q.as_dict(self.min_n) for k, q in self.questions.items()},
+            "verified": self.verified,
+            "tickets": (self.tickets or TicketFigures()).as_dict(),
         }
+
+
+@dataclass(frozen=True)
+class TicketFigures:
+    """Tickets issued in a period and how many of them brought a response."""
+
+    issued: int = 0
+    responded: int = 0
+
+    @property
+    def response_rate(self) -> float | None:
+        return round(self.responded / self.issued, 4) if self.issued else None
+
+    def as_dict(self) -> dict:
+        return {
+            "issued": self.issued,
+            "responded": self.responded,
+            "response_rate": self.response_rate,
+        }
+
+
+def ticket_figures(session: Session, office: Office, period: DateRange) -> TicketFigures:
+    """Count the office's tickets issued on the period's local days, and those redeemed."""
+    start, end = period.utc_bounds(office.timezone)
+    issued, responded = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Ticket.used_at.is_not(None), 1), else_=0)), 0),
+        ).where(Ticket.office_id == office.id, Ticket.issued_at >= start, Ticket.issued_at < end)
+    ).one()
+    return TicketFigures(issued, int(responded))
 
 
 def office_summary(
@@ -129,10 +166,11 @@ def office_summary(
         Response.submitted_at >= start,
         Response.submitted_at < end,
     )
-    total, positives = session.execute(
+    total, positives, verified = session.execute(
         select(
             func.count(),
             func.coalesce(func.sum(case((Response.headline_polarity == 1, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Response.is_verified.is_(True), 1), else_=0)), 0),
         )
         .select_from(Response)
         .where(*in_range)
@@ -194,6 +232,8 @@ def office_summary(
         satisfaction=satisfaction_rate(positives, total, min_n),
         questions=summaries,
         min_n=min_n,
+        verified=int(verified),
+        tickets=ticket_figures(session, office, period),
     )
 
 
@@ -216,6 +256,8 @@ class OfficeRow:
 
     office: Office
     satisfaction: Rate
+    #: Responses that redeemed a ticket.
+    verified: int = 0
 
 
 def offices_overview(
@@ -226,6 +268,7 @@ def offices_overview(
     for office in offices:
         by_zone[office.timezone].append(office)
     counts: dict[int, tuple[int, int]] = {}
+    verified: dict[int, int] = {}
     for zone, members in by_zone.items():
         start, end = period.utc_bounds(zone)
         rows = session.execute(
@@ -233,6 +276,7 @@ def offices_overview(
                 Response.office_id,
                 func.count(),
                 func.sum(case((Response.headline_polarity == 1, 1), else_=0)),
+                func.sum(case((Response.is_verified.is_(True), 1), else_=0)),
             )
             .where(
                 Response.office_id.in_([o.id for o in members]),
@@ -241,10 +285,13 @@ def offices_overview(
             )
             .group_by(Response.office_id)
         ).all()
-        counts.update({office_id: (n, int(pos or 0)) for office_id, n, pos in rows})
+        counts.update({office_id: (n, int(pos or 0)) for office_id, n, pos, _ in rows})
+        verified.update({office_id: int(v or 0) for office_id, _, _, v in rows})
     return [
         OfficeRow(
-            o, satisfaction_rate(counts.get(o.id, (0, 0))[1], counts.get(o.id, (0, 0))[0], min_n)
+            o,
+            satisfaction_rate(counts.get(o.id, (0, 0))[1], counts.get(o.id, (0, 0))[0], min_n),
+            verified.get(o.id, 0),
         )
         for o in offices
     ]

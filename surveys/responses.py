@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from surveys.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from surveys.models import Answer, KioskDevice, Response, Survey, Target
 from surveys.models.survey import POLARITY_VALUE
+from surveys.officers import officer_for_rating
 from surveys.spec import SurveySpec, survey_spec
+from surveys.tokens import normalise_code
 
 LOCALES = ("vi", "en")
 #: Kiosk clocks drift; a timestamp this far ahead of the server is still accepted.
@@ -36,6 +38,8 @@ class ResponseInput:
     locale: str = "vi"
     comment: str | None = None
     submitted_at: datetime | None = None
+    #: The one-time ticket this response redeems (its survey is the ticket's).
+    ticket_code: str | None = None
 
     def body_hash(self) -> str:
         """Return a digest of everything the client said, to recognise a replay."""
@@ -48,6 +52,9 @@ class ResponseInput:
             "locale": self.locale,
             "submitted_at": self.submitted_at.isoformat() if self.submitted_at else None,
         }
+        if self.ticket_code:
+            # Only when present, so the digests of responses without a ticket never change.
+            canonical["ticket"] = self.ticket_code
         encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -63,7 +70,12 @@ def parse_response_input(data: Any) -> ResponseInput:
         errors["id"] = "must be a UUID"
         response_id = None
     target = data.get("target")
-    if not isinstance(target, str) or not target.strip():
+    ticket = data.get("ticket")
+    if ticket is not None and (not isinstance(ticket, str) or not ticket.strip()):
+        errors["ticket"] = "must be a ticket code"
+    if ticket is not None and target is None:
+        target = ""  # a ticket names its own survey
+    elif not isinstance(target, str) or not target.strip():
         errors["target"] = "must be a target code"
     answers = data.get("answers")
     if not isinstance(answers, dict):
@@ -80,7 +92,7 @@ def parse_response_input(data: Any) -> ResponseInput:
         submitted_at = _parse_time(raw_time)
         if submitted_at is None:
             errors["submitted_at"] = "must be an ISO-8601 date-time with a time zone"
-    unknown = set(data) - {"id", "target", "answers", "locale", "comment", "submitted_at"}
+    unknown = set(data) - {"id", "target", "ticket", "answers", "locale", "comment", "submitted_at"}
     for key in sorted(unknown):
         errors[key] = "unknown field"
     if errors:
@@ -92,6 +104,7 @@ def parse_response_input(data: Any) -> ResponseInput:
         locale=locale,
         comment=comment,
         submitted_at=submitted_at,
+        ticket_code=normalise_code(ticket) if isinstance(ticket, str) else None,
     )
 
 
@@ -217,18 +230,21 @@ def record_response(
     device: KioskDevice | None = None,
     officer_id: int | None = None,
     is_verified: bool = False,
+    ticket_id: int | None = None,
+    target_code: str | None = None,
 ) -> Recorded:
     """Validate and store one response; a replay of a stored one returns it unchanged.
 
     Flushes but does not commit. When two requests with the same id race, the second one's
     flush raises IntegrityError; the caller rolls back and calls ``find_replay``.
+    ``target_code`` overrides the payload's (a ticket's survey); ``ticket_id`` links the ticket.
     """
     body_hash = payload.body_hash()
     existing = find_replay(session, payload.id, body_hash)
     if existing is not None:
         return existing
 
-    target, spec = load_target(session, payload.target_code)
+    target, spec = load_target(session, target_code or payload.target_code)
     if device is not None and device.counter_id != target.counter_id:
         raise PermissionDenied(
             "This kiosk may only send ratings for its own counter.", {"target": "not this kiosk's"}
@@ -238,6 +254,10 @@ def record_response(
     headline_choice = next(
         spec.headline.by_key[payload.answers[spec.headline.key]] for q, _ in rows if q.is_headline
     )
+    # An officer's own code wins; else whoever was signed in on the kiosk when the citizen rated.
+    officer_id = target.officer_id or officer_id
+    if officer_id is None and device is not None:
+        officer_id = officer_for_rating(session, device, submitted_at=submitted_at, now=now)
     session.execute(
         insert(Response).values(
             id=payload.id,
@@ -245,8 +265,7 @@ def record_response(
             survey_id=spec.id,
             office_id=target.office_id,
             counter_id=target.counter_id,
-            # An officer's own code wins; else whoever is signed in on the kiosk.
-            officer_id=target.officer_id or officer_id or (device.officer_id if device else None),
+            officer_id=officer_id,
             device_id=device.id if device else None,
             channel=channel,
             locale=payload.locale,
@@ -254,6 +273,7 @@ def record_response(
             received_at=now,
             headline_polarity=POLARITY_VALUE[headline_choice.polarity],
             is_verified=is_verified,
+            ticket_id=ticket_id,
             body_hash=body_hash,
         )
     )

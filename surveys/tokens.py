@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 
 #: No 0/O, 1/I/L: a code read off a poster and typed on a phone cannot be mistyped into another.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -25,7 +26,20 @@ def new_code(length: int = CODE_LENGTH) -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
+#: What people put between the characters of a code they type or read aloud.
+_SEPARATORS = str.maketrans("", "", " -_.\u00a0\t")
+
+
 def normalise_code(text: str) -> str:
-    """Return a typed code in canonical form: upper case, no spaces or dashes, O→0 style fixes."""
-    cleaned = text.strip().upper().replace(" ", "").replace("-", "")
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    """Return a typed code in canonical form: full-width forms folded, upper case, no separators.
+
+    Nothing is guessed for 0/O and 1/I/L: no code contains them (see CODE_ALPHABET), so there is
+    no letter they could have been a misreading of; mapping them would only turn one unknown
+    code into another.
+    """
+    return unicodedata.normalize("NFKC", text).upper().translate(_SEPARATORS)
+
+
+def is_code_shaped(text: str, max_length: int = 16) -> bool:
+    """Return whether a normalised code could be a code at all (letters and digits, short)."""
+    return 0 < len(text) <= max_length and text.isascii() and text.isalnum()

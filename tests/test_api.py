@@ -330,6 +330,11 @@ def test_openapi_describes_every_endpoint(client):
         "/offices",
         "/offices/{code}/summary",
         "/offices/{code}/responses.csv",
+        "/tickets",
+        "/kiosk/heartbeat",
+        "/kiosk/state",
+        "/kiosk/officer/sign-in",
+        "/kiosk/officer/sign-out",
     }
 
 

@@ -1,20 +1,38 @@
-// The counter kiosk: one question per screen, a rating queued on the tablet before the
-// thank-you shows, then back to the start for the next citizen.
-import { createSender, enqueue } from "./queue.js";
+// The counter kiosk: one question per screen; a rating is stored on the tablet before the
+// thank-you shows, then the screen resets for the next citizen. Every text is in the page
+// (both languages for citizens); this script only shows and hides it.
+import { openQueue } from "./queue.js";
+import { createLink } from "./link.js";
+import { cacheShell, fullscreenOnTouch, keepAwake, noLongPress } from "./device.js";
 
-const root = document.getElementById("kiosk");
-const form = root.querySelector("form");
-const steps = [...form.querySelectorAll(".question")];
-const actions = form.querySelector(".actions");
-const sendButton = actions.querySelector(".send");
-const skipButton = actions.querySelector(".skip-step");
-const thanks = root.querySelector(".thanks-screen");
-const thanksSeconds = Number(root.dataset.thanksSeconds || 6);
+const $ = (selector, within = document) => within.querySelector(selector);
+const $$ = (selector, within = document) => [...within.querySelectorAll(selector)];
+const html = document.documentElement;
+const root = $("#kiosk");
+const data = root.dataset;
+const seconds = (name) => Number(data[name]) * 1000;
+const form = $("form", root);
+const steps = $$(".question", form);
+const actions = $(".actions", form);
+const [backButton, skipButton, sendButton] = $$("button", actions);
+const intro = $(".intro", root);
+const thanks = $(".thanks-screen", root);
+const notConnected = $(".not-connected", root);
+const idleDialog = $(".idle-dialog", root);
+const staffPanel = $(".staff-panel", root);
+const staffButton = $(".staff-button", root);
+const bigger = $(".bigger");
+const LAST_RATED = "hailong.lastRatedAt";
 
-const sender = createSender({ url: root.dataset.api, token: root.dataset.token });
 let current = 0;
-let answers = {};
-let polarities = {};
+let trail = [];
+let finishing = false;
+let lastTouch = Date.now();
+let updateWaiting = false;
+let thanksTimer = 0;
+let lastRatedAt = Number(localStorage.getItem(LAST_RATED)) || 0;
+let link = null;
+let storageError = null;
 
 function uuid4() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -26,104 +44,221 @@ function uuid4() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+// ---- the survey, one question at a time ----
+
+const checked = (step) => $$("input:checked", step);
+const polarity = (input) => input.parentElement.className.match(/polarity-(\w+)/)?.[1];
+
 function isShown(step) {
-  const rule = step.dataset.showIf;
-  if (!rule) return true;
-  const [question, polarity] = rule.split(":");
-  return (polarities[question] || []).includes(polarity);
+  if (!step.dataset.showIf) return true;
+  const [key, wanted] = step.dataset.showIf.split(":");
+  return checked(steps.find((s) => s.dataset.key === key)).some((i) => polarity(i) === wanted);
+}
+
+// Done when nothing is left; after a positive headline, when only the comment is left.
+function isDone(index) {
+  const [answer] = checked(steps[index]);
+  const positive = steps[index].matches(".headline") && answer && polarity(answer) === "positive";
+  const rest = steps.slice(index + 1).filter(isShown);
+  return !rest.length || (positive && rest.every((s) => s.dataset.kind === "text"));
 }
 
 function show(index) {
   current = index;
   steps.forEach((step, i) => step.classList.toggle("current", i === index));
   const kind = steps[index].dataset.kind;
-  const needsButtons = kind === "multi" || kind === "text";
-  actions.classList.toggle("shown", needsButtons);
+  const needsButton = kind === "multi" || kind === "text";
+  actions.classList.toggle("shown", needsButton || trail.length > 0);
+  actions.classList.toggle("last", isDone(index));
+  sendButton.hidden = !needsButton;
   skipButton.hidden = kind !== "text";
+  backButton.hidden = !trail.length;
+  intro.hidden = index !== 0;
   // Move assistive technology to the new question without drawing a ring on a choice.
-  if (index > 0) steps[index].querySelector(".legend")?.focus({ preventScroll: true });
-}
-
-function nextIndex(from) {
-  for (let i = from + 1; i < steps.length; i += 1) if (isShown(steps[i])) return i;
-  return -1;
-}
-
-function onlyOptionalTextLeft(from) {
-  for (let i = from + 1; i < steps.length; i += 1) {
-    if (isShown(steps[i]) && steps[i].dataset.kind !== "text") return false;
-  }
-  return true;
-}
-
-function record(step) {
-  const key = step.dataset.key;
-  const kind = step.dataset.kind;
-  if (kind === "text") {
-    const text = step.querySelector("textarea").value.trim();
-    if (text) answers[key] = text;
-    else delete answers[key];
-    return;
-  }
-  const checked = [...step.querySelectorAll("input:checked")];
-  polarities[key] = checked.map((input) => input.dataset.polarity);
-  if (kind === "multi") {
-    if (checked.length) answers[key] = checked.map((input) => input.value);
-    else delete answers[key];
-  } else if (checked.length) {
-    answers[key] = checked[0].value;
-  }
+  if (index > 0) $(".legend", steps[index]).focus({ preventScroll: true });
+  scrollTo(0, 0);
 }
 
 function advance() {
-  const step = steps[current];
-  record(step);
-  const positiveHeadline = step.classList.contains("headline") && polarities[step.dataset.key]?.[0] === "positive";
-  const next = nextIndex(current);
-  if (next === -1 || (positiveHeadline && onlyOptionalTextLeft(current))) finish();
-  else show(next);
+  if (finishing) return;
+  if (isDone(current)) return finish();
+  trail.push(current);
+  show(steps.findIndex((step, i) => i > current && isShown(step)));
 }
 
-function finish() {
-  const payload = {
-    id: uuid4(),
-    target: root.dataset.target,
-    answers: { ...answers },
-    locale: root.dataset.locale,
-    submitted_at: new Date().toISOString(),
-  };
-  enqueue(payload);
-  form.hidden = true;
+function answers() {
+  const found = {};
+  for (const step of steps.filter(isShown)) {
+    const { key, kind } = step.dataset;
+    const values = kind === "text" ? [$("textarea", step).value.trim()].filter(Boolean) : checked(step).map((i) => i.value);
+    if (values.length) found[key] = kind === "multi" ? values : values[0];
+  }
+  return found;
+}
+
+async function finish() {
+  finishing = true;
+  const now = Date.now();
+  // Against stuffing: a rating too soon after the last counted one is ignored, quietly.
+  if (now - lastRatedAt < seconds("minIntervalSeconds") && now >= lastRatedAt) return reset();
+  lastRatedAt = now;
+  try {
+    localStorage.setItem(LAST_RATED, String(now));
+  } catch {
+    // The interval still holds until a reload.
+  }
+  const payload = { id: uuid4(), target: data.target, answers: answers(), locale: html.lang, submitted_at: new Date(now).toISOString() };
+  try {
+    await queue.add(payload);
+  } catch (error) {
+    link.noteError(`outbox: ${error}`);
+  }
+  form.hidden = intro.hidden = true;
   thanks.hidden = false;
-  sender.drain();
-  setTimeout(reset, thanksSeconds * 1000);
+  performance.mark("kiosk-thanks");
+  link.drain();
+  thanksTimer = setTimeout(reset, seconds("thanksSeconds"));
+}
+
+// ---- the next citizen: nothing of the previous one stays ----
+
+function setLanguage(lang) {
+  html.lang = lang;
+  for (const a of $$("[data-lang]")) {
+    if (a.dataset.lang === lang) a.setAttribute("aria-current", "true");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+function setBigger(on) {
+  html.classList.toggle("bigger-text", on);
+  bigger.setAttribute("aria-pressed", on);
 }
 
 function reset() {
+  if (updateWaiting) return location.reload();
+  clearTimeout(thanksTimer);
   form.reset();
-  answers = {};
-  polarities = {};
+  trail = [];
+  finishing = false;
   thanks.hidden = true;
   form.hidden = false;
+  setLanguage(data.defaultLang);
+  setBigger(false);
+  for (const dialog of [idleDialog, staffPanel]) if (dialog.open) dialog.close();
   show(0);
 }
 
+const isDirty = () =>
+  current > 0 ||
+  checked(form).length > 0 ||
+  $$("textarea", form).some((t) => t.value) ||
+  html.lang !== data.defaultLang ||
+  html.classList.contains("bigger-text") ||
+  staffPanel.open;
+
+// Every second: after the idle time mid-survey ask "more time?"; after the warning, reset.
+function tick() {
+  const quiet = Date.now() - lastTouch;
+  if (!thanks.hidden || !isDirty()) return idleDialog.open && idleDialog.close();
+  const left = Math.ceil((seconds("idleSeconds") + seconds("idleWarningSeconds") - quiet) / 1000);
+  if (left <= 0) return reset();
+  if (quiet < seconds("idleSeconds")) return;
+  for (const span of $$(".countdown", idleDialog)) span.textContent = left;
+  if (!idleDialog.open) idleDialog.showModal();
+}
+
+function touched(event) {
+  lastTouch = Date.now();
+  // A tap beside the question "more time?" is a yes.
+  if (idleDialog.open && !event.target.closest?.(".idle-dialog > *")) idleDialog.close();
+}
+
+// ---- what the server says ----
+
+function render(state) {
+  const trouble = !state.connected || !state.reachable;
+  $(".status", root).dataset.state = state.waiting ? "waiting" : trouble ? "offline" : "online";
+  for (const span of $$(".queue-count")) span.textContent = state.waiting;
+  if (state.officer !== undefined) {
+    for (const el of $$(".officer-name")) el.textContent = state.officer?.name ?? "";
+    for (const el of $$(".on-duty, .on-duty-some")) el.hidden = !state.officer;
+    for (const el of $$(".on-duty-none, .sign-in-forms")) el.hidden = Boolean(state.officer);
+  }
+  if (state.connected === notConnected.hidden) {
+    notConnected.hidden = state.connected;
+    root.classList.toggle("disconnected", !state.connected);
+    if (state.connected) reset();
+  }
+}
+
+const queue = await openQueue((error) => (link ? link.noteError(error) : (storageError = error)));
+link = createLink({
+  responsesUrl: data.api,
+  kioskApi: data.kioskApi,
+  token: data.token,
+  version: data.version,
+  queue,
+  heartbeatMs: seconds("heartbeatSeconds"),
+  onChange: render,
+});
+if (storageError) link.noteError(storageError);
+
 form.addEventListener("change", (event) => {
-  const step = event.target.closest(".question");
-  if (step && event.target.type === "radio" && step === steps[current]) advance();
+  if (event.target.type === "radio" && event.target.closest(".question") === steps[current]) advance();
 });
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   advance();
 });
 skipButton.addEventListener("click", () => {
-  const text = steps[current].querySelector("textarea");
-  if (text) text.value = "";
+  $("textarea", steps[current]).value = "";
   advance();
 });
-sendButton.textContent = sendButton.textContent.trim();
-root.addEventListener("contextmenu", (event) => event.preventDefault());
+backButton.addEventListener("click", () => {
+  const index = trail.pop();
+  // Clear that question's choice, so tapping the same answer again moves on again.
+  for (const radio of $$("[type=radio]", steps[index])) radio.checked = false;
+  show(index);
+});
+for (const a of $$("[data-lang]")) {
+  a.addEventListener("click", (event) => {
+    event.preventDefault();
+    setLanguage(a.dataset.lang);
+  });
+}
+bigger.addEventListener("click", () => setBigger(!html.classList.contains("bigger-text")));
+$(".more-time", idleDialog).addEventListener("click", () => idleDialog.close());
+$(".start-over", idleDialog).addEventListener("click", reset);
+$(".retry", notConnected).addEventListener("click", () => link.beat());
+for (const type of ["pointerdown", "keydown", "input"]) document.addEventListener(type, touched, true);
+window.addEventListener("error", (event) => link.noteError(`script: ${event.message}`));
 
+// Staff: a discreet corner button that opens only when pressed and held (a CSS animation
+// times the hold), or at once from a keyboard, which citizens do not have.
+async function openStaff() {
+  staffButton.classList.remove("holding");
+  const { showStaffPanel } = await import("./staff.js");
+  showStaffPanel(staffPanel, link);
+}
+staffButton.addEventListener("pointerdown", () => staffButton.classList.add("holding"));
+for (const type of ["pointerup", "pointerleave", "pointercancel"]) {
+  staffButton.addEventListener(type, () => staffButton.classList.remove("holding"));
+}
+staffButton.addEventListener("animationend", openStaff);
+staffButton.addEventListener("click", (event) => event.detail === 0 && openStaff());
+
+noLongPress(document);
+keepAwake(link.noteError);
+fullscreenOnTouch();
+cacheShell(data.sw, data.scope, link.noteError, () => {
+  // A new version took over: reload into it as soon as nobody is using the kiosk.
+  updateWaiting = true;
+  if (!isDirty() && thanks.hidden) location.reload();
+});
+
+bigger.hidden = false;
 root.classList.add("js");
-show(0);
-sender.drain();
+setInterval(tick, 1000);
+reset();
+link.drain();

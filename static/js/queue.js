@@ -1,98 +1,98 @@
-// A durable outbox for ratings: written before the thank-you shows, removed only once the
-// server has acknowledged it. The server's idempotency on the rating's id makes replays safe.
-const KEY = "hailong.outbox";
-const REJECTED_KEY = "hailong.rejected";
-const MAX_DELAY_MS = 5 * 60 * 1000;
+// The tablet's outbox of ratings: IndexedDB with strict durability (on disk before the
+// thank-you shows), else localStorage. An item leaves only once the server acknowledged it,
+// or refused it for good (then it is kept aside for staff, never dropped).
+const OUTBOX = "outbox";
+const REJECTED = "rejected";
+// Also where version 0.1 queued ratings: moved into IndexedDB on start.
+const LS_OUTBOX = "hailong.outbox";
+const LS_REJECTED = "hailong.rejected";
+
+function openDb() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open("hailong", 1);
+    request.onupgradeneeded = () => {
+      request.result.createObjectStore(OUTBOX, { keyPath: "id" });
+      request.result.createObjectStore(REJECTED, { keyPath: "id" });
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = request.onblocked = () => reject(request.error || new Error("blocked"));
+  });
+}
+
+// Resolves once the transaction has committed, with the result of the request `work` returns.
+function run(db, stores, mode, work) {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(stores, mode, { durability: mode === "readwrite" ? "strict" : "default" });
+    const request = work((name) => tx.objectStore(name));
+    tx.oncomplete = () => resolve(request?.result);
+    tx.onerror = tx.onabort = () => reject(tx.error || new Error("aborted"));
+  });
+}
 
 function read(key) {
   try {
-    return JSON.parse(localStorage.getItem(key) || "[]");
+    // Version 0.1 stored {payload, attempts, nextAt}; the rating's own id is the key.
+    return JSON.parse(localStorage.getItem(key) || "[]").map((item) => ({ id: item.payload.id, ...item }));
   } catch {
     return [];
   }
 }
 
 function write(key, items) {
-  localStorage.setItem(key, JSON.stringify(items));
+  if (items.length) localStorage.setItem(key, JSON.stringify(items));
+  else localStorage.removeItem(key);
 }
 
-export function pending() {
-  return read(KEY);
-}
-
-export function enqueue(payload) {
-  const items = read(KEY);
-  items.push({ payload, attempts: 0, nextAt: 0 });
-  write(KEY, items);
-}
-
-function settle(id, rejectedBody) {
-  write(KEY, read(KEY).filter((item) => item.payload.id !== id));
-  if (rejectedBody) {
-    // Kept for staff to inspect, never silently dropped.
-    const rejected = read(REJECTED_KEY);
-    rejected.push(rejectedBody);
-    write(REJECTED_KEY, rejected.slice(-50));
+export async function openQueue(onError) {
+  const failed = (error) => onError(`storage: ${error}`);
+  let db = null;
+  try {
+    db = await openDb();
+    const left = read(LS_OUTBOX);
+    if (left.length) {
+      await run(db, OUTBOX, "readwrite", (store) => left.map((item) => store(OUTBOX).put(item)).pop());
+      localStorage.removeItem(LS_OUTBOX);
+    }
+  } catch (error) {
+    failed(error);
   }
-}
+  const dropLocal = (id) => write(LS_OUTBOX, read(LS_OUTBOX).filter((item) => item.id !== id));
 
-function postpone(id) {
-  const items = read(KEY);
-  for (const item of items) {
-    if (item.payload.id === id) {
-      item.attempts += 1;
-      const delay = Math.min(MAX_DELAY_MS, 1000 * 2 ** item.attempts);
-      item.nextAt = Date.now() + delay * (0.75 + Math.random() * 0.5);
-    }
-  }
-  write(KEY, items);
-}
-
-export function createSender({ url, token, onChange }) {
-  let running = false;
-
-  async function sendOne(item) {
-    let response;
-    try {
-      response = await fetch(url, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
-        body: JSON.stringify(item.payload),
-        signal: AbortSignal.timeout(15000),
-      });
-    } catch {
-      postpone(item.payload.id);
-      return false;
-    }
-    if (response.ok) {
-      settle(item.payload.id);
-      return true;
-    }
-    if (response.status >= 400 && response.status < 500 && ![401, 408, 425, 429].includes(response.status)) {
-      const body = await response.text().catch(() => "");
-      settle(item.payload.id, { payload: item.payload, status: response.status, body });
-      return true;
-    }
-    postpone(item.payload.id);
-    return false;
-  }
-
-  async function drain() {
-    if (running) return;
-    running = true;
-    try {
-      for (const item of pending()) {
-        if (item.nextAt > Date.now()) continue;
-        const ok = await sendOne(item);
-        onChange?.(pending().length);
-        if (!ok) break;
+  return {
+    // IndexedDB first; localStorage when it fails (it is read below in any case).
+    async add(payload) {
+      const item = { id: payload.id, payload };
+      if (db) {
+        try {
+          return await run(db, OUTBOX, "readwrite", (store) => store(OUTBOX).put(item));
+        } catch (error) {
+          failed(error);
+        }
       }
-    } finally {
-      running = false;
-    }
-  }
-
-  window.addEventListener("online", drain);
-  setInterval(drain, 10000);
-  return { drain };
+      write(LS_OUTBOX, [...read(LS_OUTBOX), item]);
+    },
+    // Oldest first, from both stores.
+    async all() {
+      const stored = db ? await run(db, OUTBOX, "readonly", (store) => store(OUTBOX).getAll()).catch(failed) : [];
+      const items = [...(stored || []), ...read(LS_OUTBOX)];
+      return items.sort((a, b) => (a.payload.submitted_at < b.payload.submitted_at ? -1 : 1));
+    },
+    async remove(id) {
+      if (db) await run(db, OUTBOX, "readwrite", (store) => store(OUTBOX).delete(id));
+      dropLocal(id);
+    },
+    async reject(item) {
+      if (db) {
+        await run(db, [OUTBOX, REJECTED], "readwrite", (store) => {
+          store(REJECTED).put(item);
+          return store(OUTBOX).delete(item.id);
+        });
+      } else write(LS_REJECTED, [...read(LS_REJECTED), item].slice(-100));
+      dropLocal(item.id);
+    },
+    async rejected() {
+      const stored = db ? await run(db, REJECTED, "readonly", (store) => store(REJECTED).count()).catch(failed) : 0;
+      return (stored || 0) + read(LS_REJECTED).length;
+    },
+  };
 }

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.db import Base, utcnow
-from surveys.errors import InvalidTransition
+from surveys.errors import TicketExpired, TicketUsed
 from surveys.models.org import Counter, Office, Officer
 from surveys.models.target import Target
 
@@ -35,9 +35,16 @@ class Ticket(Base):
     officer: Mapped[Officer | None] = relationship()
     target: Mapped[Target] = relationship()
 
+    @property
+    def is_used(self) -> bool:
+        return self.used_at is not None
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
     def check_usable(self, now: datetime) -> None:
-        """Raise InvalidTransition when the ticket was used or has expired."""
+        """Raise TicketUsed or TicketExpired (both InvalidTransition) when it cannot be redeemed."""
         if self.used_at is not None:
-            raise InvalidTransition("This ticket was already used.", {"ticket": "used"})
-        if now >= self.expires_at:
-            raise InvalidTransition("This ticket has expired.", {"ticket": "expired"})
+            raise TicketUsed("This ticket was already used.", {"ticket": "used"})
+        if self.is_expired(now):
+            raise TicketExpired("This ticket has expired.", {"ticket": "expired"})

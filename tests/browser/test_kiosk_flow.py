@@ -85,12 +85,47 @@ def answer_keys(db, response: Response) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in keys.items()}
 
 
+#: Counts the tablet's outbox: IndexedDB's stores and the localStorage fallback (never
+#: creating the database, which the kiosk's own upgrade must do).
+QUEUE_COUNTS = """async () => {
+  const stored = (key) => JSON.parse(localStorage.getItem(key) || '[]').length;
+  const counts = {outbox: 0, rejected: stored('hailong.rejected'), local: stored('hailong.outbox')};
+  if (!(await indexedDB.databases()).some((d) => d.name === 'hailong')) return counts;
+  const db = await new Promise((ok, fail) => {
+    const r = indexedDB.open('hailong');
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => fail(r.error);
+  });
+  for (const store of ['outbox', 'rejected']) {
+    counts[store] += await new Promise((ok, fail) => {
+      const r = db.transaction(store).objectStore(store).count();
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+  }
+  db.close();
+  return counts;
+}"""
+
+
+def queue_counts(page: Page) -> dict[str, int]:
+    """Return {"outbox", "rejected", "local"}: ratings waiting, refused, in localStorage."""
+    return page.evaluate(QUEUE_COUNTS)
+
+
+def wait_for_queue(page: Page, outbox: int, timeout: float = 10.0) -> dict[str, int]:
+    """Poll the tablet's outbox until it holds ``outbox`` ratings; return the last counts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = queue_counts(page)
+        if counts["outbox"] + counts["local"] == outbox or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.1)
+
+
 def outbox_is_empty(page: Page) -> None:
     """Wait until the tablet has had its queued ratings acknowledged, and none was rejected."""
-    page.wait_for_function(
-        "JSON.parse(localStorage.getItem('hailong.outbox') || '[]').length === 0"
-    )
-    assert page.evaluate("localStorage.getItem('hailong.rejected')") is None
+    assert wait_for_queue(page, 0) == {"outbox": 0, "rejected": 0, "local": 0}
 
 
 def expect_reset(page: Page) -> None:

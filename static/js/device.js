@@ -1,0 +1,52 @@
+// The tablet itself: keep the screen on, fill the screen, keep the app cached for offline
+// reloads, and give no text selection or context menu to a long press.
+
+export function keepAwake(onError) {
+  if (!("wakeLock" in navigator)) return;
+  let lock = null;
+  const acquire = async () => {
+    if (document.visibilityState !== "visible" || (lock && !lock.released)) return;
+    try {
+      lock = await navigator.wakeLock.request("screen");
+    } catch (error) {
+      onError(`wake lock: ${error.name}`);
+    }
+  };
+  // The lock is released whenever the page is hidden; take it again when it is back.
+  document.addEventListener("visibilitychange", acquire);
+  document.addEventListener("pointerup", acquire);
+  acquire();
+}
+
+export function fullscreenOnTouch() {
+  const page = document.documentElement;
+  const enter = page.requestFullscreen || page.webkitRequestFullscreen;
+  if (!enter) return;
+  // Fullscreen needs a user gesture: the first tap (pointerup, not pointerdown, for touch).
+  document.addEventListener("pointerup", () => {
+    if (document.fullscreenElement || document.webkitFullscreenElement) return;
+    Promise.resolve(enter.call(page, { navigationUI: "hide" })).catch(() => {});
+  });
+}
+
+export function noLongPress(root) {
+  root.addEventListener("contextmenu", (event) => {
+    if (!event.target.closest("textarea, input")) event.preventDefault();
+  });
+}
+
+// Register the service worker; call onUpdate once a newer version has taken over the page.
+export function cacheShell(url, scope, onError, onUpdate) {
+  const workers = navigator.serviceWorker;
+  if (!workers) return;
+  // The first worker to take control is this version's; any later one is a newer version.
+  let controller = workers.controller;
+  workers.addEventListener("controllerchange", () => {
+    if (controller) onUpdate();
+    controller = workers.controller;
+  });
+  workers
+    .register(url, { scope })
+    .then((registration) => setInterval(() => registration.update().catch(() => {}), 15 * 60000))
+    .catch((error) => onError(`service worker: ${error}`));
+}

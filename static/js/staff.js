@@ -1,0 +1,74 @@
+// The staff panel, loaded only when staff open it: the officer on duty signs in with their
+// code and PIN or their badge (typed by a USB/Bluetooth scanner, or read by the camera where
+// the browser has BarcodeDetector), and signs out at the end of the shift.
+const $ = (selector, within) => within.querySelector(selector);
+let ready = false;
+let stream = null;
+
+function say(panel, message) {
+  const box = $(".staff-message", panel);
+  for (const span of box.querySelectorAll("[data-message]")) span.hidden = span.dataset.message !== message;
+  box.hidden = !message;
+}
+
+async function send(panel, link, path, body) {
+  say(panel, "");
+  const outcome = await link.staff(path, body);
+  if (outcome === "ok") for (const input of panel.querySelectorAll("input")) input.value = "";
+  else say(panel, outcome);
+}
+
+function stopCamera(panel) {
+  stream?.getTracks().forEach((track) => track.stop());
+  stream = null;
+  $(".camera-view", panel).hidden = true;
+}
+
+async function scan(panel, link) {
+  const video = $(".camera-view", panel);
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "user" } });
+  } catch {
+    return;
+  }
+  video.srcObject = stream;
+  video.hidden = false;
+  await video.play();
+  const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+  while (stream) {
+    const [code] = await detector.detect(video).catch(() => []);
+    if (code) {
+      stopCamera(panel);
+      return send(panel, link, "sign-in", { badge: code.rawValue });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function setUp(panel, link) {
+  for (const form of panel.querySelectorAll("form.sign-in")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const fields = Object.fromEntries(new FormData(form));
+      for (const key in fields) fields[key] = fields[key].trim();
+      send(panel, link, "sign-in", fields);
+    });
+  }
+  $(".sign-out", panel).addEventListener("click", () => send(panel, link, "sign-out", {}));
+  $(".close", panel).addEventListener("click", () => panel.close());
+  panel.addEventListener("close", () => {
+    stopCamera(panel);
+    say(panel, "");
+    for (const input of panel.querySelectorAll("input")) input.value = "";
+  });
+  const camera = $(".camera", panel);
+  camera.hidden = !("BarcodeDetector" in window && navigator.mediaDevices);
+  camera.addEventListener("click", () => scan(panel, link));
+}
+
+export function showStaffPanel(panel, link) {
+  if (!ready) setUp(panel, link);
+  ready = true;
+  if (!panel.open) panel.showModal();
+  link.beat();
+}

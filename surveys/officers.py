@@ -1,0 +1,257 @@
+"""Officers at a kiosk: their PIN and badge, signing in and out, and who is on duty.
+
+A rating made on a kiosk is the officer's while they are signed in on it. A shift ends when the
+officer signs out, when another officer signs in on the same tablet (or the same officer on
+another tablet), when the tablet is moved or revoked, and by itself at the office's first
+closing time after it started.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, contains_eager
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from surveys.accounts import visible_offices
+from surveys.errors import NotFound, PermissionDenied, ValidationError, WrongCredentials
+from surveys.models import KioskDevice, Office, Officer, OfficerShift, User
+from surveys.tokens import hash_secret, new_secret
+
+PIN_PATTERN = re.compile(r"[0-9]{4,8}")
+#: Checked against when the officer code is unknown or has no PIN, so every path costs one scrypt.
+_DUMMY_PIN_HASH = generate_password_hash("not a pin", method="scrypt")
+#: Badge secrets start with this, so a kiosk can tell a sign-in badge from a survey QR code.
+BADGE_PREFIX = "hlb_"
+#: A rating reaching the server this soon after it was made is live: whoever is on duty now
+#: served that citizen. Older ones are offline replays and go to the shift that covered them.
+LIVE_WINDOW = timedelta(minutes=2)
+WRONG_CREDENTIALS = "Wrong officer code, PIN or badge."
+
+
+def officer_in_scope(session: Session, actor: User, officer_code: str) -> Officer:
+    """Return the officer with this code if they work in the actor's scope, else raise."""
+    officer = session.scalar(select(Officer).where(Officer.code == officer_code.strip().upper()))
+    if officer is None:
+        raise NotFound("No officer has this code.", {"officer": "unknown"})
+    if session.scalar(visible_offices(actor).where(Office.id == officer.office_id)) is None:
+        raise PermissionDenied("This officer works outside your scope.")
+    return officer
+
+
+def check_pin_strength(pin: str) -> None:
+    """Refuse a PIN that is not 4–8 digits, or that anyone would guess first."""
+    if not isinstance(pin, str) or not PIN_PATTERN.fullmatch(pin):
+        raise ValidationError("A PIN is 4 to 8 digits.", {"pin": "must be 4 to 8 digits"})
+    digits = [int(d) for d in pin]
+    steps = {b - a for a, b in zip(digits, digits[1:], strict=False)}
+    if len(set(digits)) == 1 or steps in ({1}, {-1}):
+        raise ValidationError(
+            "This PIN is too easy to guess.", {"pin": "repeated or consecutive digits"}
+        )
+
+
+def set_officer_pin(session: Session, actor: User, officer_code: str, pin: str) -> Officer:
+    """Set or replace the PIN an officer types to sign in on a kiosk."""
+    officer = officer_in_scope(session, actor, officer_code)
+    check_pin_strength(pin)
+    officer.pin_hash = generate_password_hash(pin, method="scrypt")
+    session.flush()
+    return officer
+
+
+def issue_badge(session: Session, actor: User, officer_code: str) -> tuple[Officer, str]:
+    """Give an officer a new badge secret (the old badge stops working); return it once."""
+    officer = officer_in_scope(session, actor, officer_code)
+    secret = new_secret(BADGE_PREFIX)
+    officer.badge_secret_hash = hash_secret(secret)
+    session.flush()
+    return officer, secret
+
+
+def shift_closes_at(started_at: datetime, office: Office) -> datetime:
+    """Return the office's first closing time after a shift started (UTC, naive)."""
+    zone = ZoneInfo(office.timezone)
+    local = started_at.replace(tzinfo=UTC).astimezone(zone)
+    day = local.date()
+    if local.time() >= office.closes_at:
+        day += timedelta(days=1)
+    closing = datetime.combine(day, office.closes_at, tzinfo=zone)
+    return closing.astimezone(UTC).replace(tzinfo=None)
+
+
+def is_office_open(office: Office, now: datetime) -> bool:
+    """Return whether the office is open at ``now``: opens_at..closes_at, Monday to Friday."""
+    local = now.replace(tzinfo=UTC).astimezone(ZoneInfo(office.timezone))
+    return local.weekday() < 5 and office.opens_at <= local.time() < office.closes_at
+
+
+def _end_shift(shift: OfficerShift, at: datetime, reason: str) -> None:
+    shift.ended_at = at
+    shift.end_reason = reason
+
+
+def end_open_shifts(session: Session, device: KioskDevice, *, now: datetime, reason: str) -> None:
+    """End whatever shift is open on this kiosk, and leave it with nobody on duty."""
+    for shift in session.scalars(
+        select(OfficerShift).where(
+            OfficerShift.device_id == device.id, OfficerShift.ended_at.is_(None)
+        )
+    ):
+        _end_shift(shift, now, reason)
+    device.officer_id = None
+
+
+def current_shift(session: Session, device: KioskDevice, now: datetime) -> OfficerShift | None:
+    """Return the open shift on this kiosk, ending it first if its closing time has passed.
+
+    With nobody signed in (``device.officer_id`` is None) this runs no query at all.
+    """
+    if device.officer_id is None:
+        return None
+    shift = session.scalar(
+        select(OfficerShift)
+        .join(OfficerShift.officer)
+        .join(Officer.office)
+        .options(contains_eager(OfficerShift.officer).contains_eager(Officer.office))
+        .where(OfficerShift.device_id == device.id, OfficerShift.ended_at.is_(None))
+        .order_by(OfficerShift.started_at.desc(), OfficerShift.id.desc())
+        .limit(1)
+    )
+    if shift is None:
+        device.officer_id = None
+        return None
+    closing = shift_closes_at(shift.started_at, shift.officer.office)
+    if now >= closing:
+        # Attribution stops at closing time, not at whenever the kiosk next spoke.
+        _end_shift(shift, closing, "closing_time")
+        device.officer_id = None
+        return None
+    return shift
+
+
+def officer_on_duty(session: Session, device: KioskDevice, now: datetime) -> Officer | None:
+    """Return the officer signed in on this kiosk now, applying the closing-time sign-out."""
+    shift = current_shift(session, device, now)
+    return shift.officer if shift is not None else None
+
+
+def officer_for_rating(
+    session: Session, device: KioskDevice, *, submitted_at: datetime, now: datetime
+) -> int | None:
+    """Return the id of the officer on duty when a kiosk rating was made, or None.
+
+    A live rating costs no query when nobody is signed in, one when somebody is. A rating
+    replayed from the tablet's offline queue belongs to the shift that covered its time.
+    """
+    shift = current_shift(session, device, now)
+    if shift is not None and submitted_at >= shift.started_at:
+        return shift.officer_id
+    is_live = now - submitted_at <= LIVE_WINDOW
+    if shift is None and is_live:
+        return None
+    covering = session.scalar(
+        select(OfficerShift.officer_id)
+        .where(
+            OfficerShift.device_id == device.id,
+            OfficerShift.started_at <= submitted_at,
+            or_(OfficerShift.ended_at.is_(None), OfficerShift.ended_at > submitted_at),
+        )
+        .order_by(OfficerShift.started_at.desc())
+        .limit(1)
+    )
+    if covering is None and shift is not None and is_live:
+        # A live rating stamped just before the sign-in: the tablet's clock runs behind.
+        return shift.officer_id
+    return covering
+
+
+def _text_field(value: Any, name: str, errors: dict[str, str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors[name] = "must be text"
+        return None
+    return value.strip()
+
+
+def _identify(
+    session: Session, officer_code: Any, pin: Any, badge: Any
+) -> tuple[Officer | None, bool]:
+    """Return the officer the credentials name and whether they prove it (one scrypt or none)."""
+    errors: dict[str, str] = {}
+    badge = _text_field(badge, "badge", errors)
+    officer_code = _text_field(officer_code, "officer", errors)
+    pin = _text_field(pin, "pin", errors)
+    if not errors and not badge and not (officer_code and pin):
+        if not officer_code:
+            errors["officer"] = "required unless a badge is given"
+        if not pin:
+            errors["pin"] = "required unless a badge is given"
+    if errors:
+        raise ValidationError("Send an officer code and PIN, or a badge.", errors)
+    if badge:
+        officer = session.scalar(
+            select(Officer).where(Officer.badge_secret_hash == hash_secret(badge))
+        )
+        return officer, officer is not None
+    officer = session.scalar(select(Officer).where(Officer.code == officer_code.upper()))
+    stored = officer.pin_hash if officer is not None and officer.pin_hash else _DUMMY_PIN_HASH
+    proven = check_password_hash(stored, pin) and stored is not _DUMMY_PIN_HASH
+    return officer, proven
+
+
+def sign_in_officer(
+    session: Session,
+    device: KioskDevice,
+    *,
+    officer_code: Any = None,
+    pin: Any = None,
+    badge: Any = None,
+    now: datetime,
+) -> Officer:
+    """Sign an officer in on a kiosk, with their code and PIN or their badge secret.
+
+    The officer must be active and work at the office of the kiosk's counter. Whoever was
+    signed in on this kiosk is signed out ("replaced"), and so is this officer on any other
+    kiosk: one person serves at one counter at a time.
+    """
+    officer, proven = _identify(session, officer_code, pin, badge)
+    if (
+        officer is None
+        or not proven
+        or not officer.is_active
+        or officer.office_id != device.counter.office_id
+    ):
+        raise WrongCredentials(WRONG_CREDENTIALS)
+    shift = current_shift(session, device, now)
+    if shift is not None and shift.officer_id == officer.id:
+        return officer
+    if shift is not None:
+        _end_shift(shift, now, "replaced")
+    elsewhere = session.scalars(
+        select(OfficerShift).where(
+            OfficerShift.officer_id == officer.id,
+            OfficerShift.ended_at.is_(None),
+            OfficerShift.device_id != device.id,
+        )
+    ).all()
+    for other in elsewhere:
+        _end_shift(other, now, "replaced")
+        if other.device.officer_id == officer.id:
+            other.device.officer_id = None
+    session.add(OfficerShift(officer_id=officer.id, device_id=device.id, started_at=now))
+    device.officer_id = officer.id
+    session.flush()
+    return officer
+
+
+def sign_out_officer(session: Session, device: KioskDevice, *, now: datetime) -> None:
+    """Sign out whoever is on duty on this kiosk (nothing to do when nobody is)."""
+    if current_shift(session, device, now) is not None:
+        end_open_shifts(session, device, now=now, reason="sign_out")
+    session.flush()

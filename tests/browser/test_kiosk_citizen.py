@@ -1,0 +1,350 @@
+"""The kiosk from the citizen's side of the counter, in real Chromium at 800×1280 with touch:
+languages and larger text that reset for the next citizen, going back, a double tap counted
+once, the idle warning and reset, the staff corner and the officer on duty, and every screen
+checked with axe-core and for 48×48 px touch targets (screenshots in /tmp/shots/issue3-*.png).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+import surveys.db
+from surveys import officers
+from surveys.models import KioskDevice, Response
+from tests.browser.conftest import axe_violations
+from tests.browser.test_kiosk_flow import (
+    SHOTS,
+    choice,
+    expect_reset,
+    headline,
+    pair_kiosk,
+    queue_counts,
+    stored_responses,
+    wait_for_queue,
+)
+
+PIN = "4826"
+#: Every element a finger can aim at; a radio or checkbox is aimed at through its label.
+TOUCH_TARGETS = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll('a[href], button, input, textarea, select')) {
+    if (el.type === 'hidden') continue;
+    const target = el.matches('[type=radio], [type=checkbox]') ? el.closest('label') : el;
+    const box = target.getBoundingClientRect();
+    // Not rendered, or the off-screen "skip to content" link that only a keyboard reaches.
+    if (!box.width || !box.height || !target.checkVisibility() || box.right <= 0) continue;
+    const name = target.className || target.name || target.textContent.trim().slice(0, 20);
+    found.push({name: `${target.tagName.toLowerCase()}.${name}`, width: box.width, height: box.height});
+  }
+  return found;
+}"""
+
+
+@pytest.fixture()
+def live_server_config() -> dict:
+    # Several ratings in a row; the double-tap test below keeps the production interval.
+    return {"KIOSK_MIN_INTERVAL_SECONDS": 0}
+
+
+def touch_targets(page: Page) -> list[dict]:
+    return page.evaluate(TOUCH_TARGETS)
+
+
+def check_screen(page: Page, name: str) -> float:
+    """Screenshot the screen, assert no axe violation and no target under 48×48 px; return
+    the smallest side of any target."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"issue3-{name}.png"))
+    assert axe_violations(page) == [], name
+    targets = touch_targets(page)
+    small = [t for t in targets if t["width"] < 48 or t["height"] < 48]
+    assert small == [], name
+    return min(min(t["width"], t["height"]) for t in targets)
+
+
+def open_staff_panel(page: Page) -> None:
+    """Press and hold the staff corner button until the panel opens."""
+    box = page.locator(".staff-button").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    expect(page.locator(".staff-panel")).to_be_visible(timeout=5000)
+    page.mouse.up()
+
+
+@pytest.fixture()
+def officer_pin(db, city, make_user) -> Iterator[str]:
+    admin = make_user("admin@example.vn", role="admin", scope=None)
+    officers.set_officer_pin(db, admin, city.officer.code, PIN)
+    db.commit()
+    yield PIN
+
+
+def test_language_and_larger_text_switch_in_place_then_reset(live_server, page, db, city):
+    pair_kiosk(page, live_server, db)
+    html = page.locator("html")
+    legend = headline(page).locator("legend")
+    expect(legend).to_contain_text("Ông/Bà đánh giá")
+
+    page.locator(".langs a[lang='en']").tap()
+    expect(html).to_have_attribute("lang", "en")
+    expect(legend).to_contain_text("How satisfied are you")
+    expect(page.locator(".langs a[lang='en']")).to_have_attribute("aria-current", "true")
+    assert page.url == f"{live_server}/kiosk", "the switch must not reload or leave the page"
+    page.locator(".bigger").tap()
+    expect(html).to_have_class("bigger-text")
+    expect(page.locator(".bigger")).to_have_attribute("aria-pressed", "true")
+    choice(page, "overall", "not_satisfied").tap()
+    choice(page, "reasons", "waiting_time").tap()
+    # Switching language mid-survey keeps the answers.
+    page.locator(".langs a[lang='vi']").tap()
+    expect(choice(page, "reasons", "waiting_time").locator("input")).to_be_checked()
+    page.locator(".langs a[lang='en']").tap()
+    page.locator(".kiosk .actions .send").tap()
+    page.locator(".kiosk .actions .skip-step").tap()
+
+    expect(page.locator(".thanks-screen")).to_contain_text("Thank you!")
+    found = stored_responses(db)
+    assert len(found) == 1 and found[0].locale == "en"
+    expect_reset(page)
+    expect(html).to_have_attribute("lang", "vi")
+    expect(html).not_to_have_class("bigger-text")
+    expect(page.locator(".bigger")).to_have_attribute("aria-pressed", "false")
+
+
+def test_back_goes_to_the_previous_question_and_lets_the_citizen_change_the_answer(
+    live_server, page, db, city
+):
+    pair_kiosk(page, live_server, db)
+    choice(page, "overall", "not_satisfied").tap()
+    expect(page.locator("fieldset[data-key='reasons']")).to_be_visible()
+
+    page.locator(".kiosk .actions .back").tap()
+
+    expect(headline(page)).to_be_visible()
+    expect(page.locator(".kiosk .actions")).to_be_hidden()
+    choice(page, "overall", "not_satisfied").tap()  # the same answer again moves on again
+    expect(page.locator("fieldset[data-key='reasons']")).to_be_visible()
+    page.locator(".kiosk .actions .back").tap()
+    choice(page, "overall", "satisfied").tap()
+    expect(page.locator(".thanks-screen")).to_be_visible()
+    found = stored_responses(db)
+    assert len(found) == 1 and found[0].headline_polarity == 1
+
+
+class TestMinimumInterval:
+    @pytest.fixture()
+    def live_server_config(self) -> dict:
+        return {"KIOSK_MIN_INTERVAL_SECONDS": 5}
+
+    def test_a_double_tap_counts_once_and_a_quick_second_rating_is_ignored(
+        self, live_server, page, db, city
+    ):
+        pair_kiosk(page, live_server, db)
+        target = choice(page, "overall", "very_satisfied")
+        box = target.bounding_box()
+        assert box is not None
+
+        # Two taps 60 ms apart on the same answer.
+        page.touchscreen.tap(box["x"] + 100, box["y"] + 20)
+        page.wait_for_timeout(60)
+        page.touchscreen.tap(box["x"] + 100, box["y"] + 20)
+
+        expect(page.locator(".thanks-screen")).to_be_visible()
+        expect_reset(page)  # the thank-you lasts 1 s in these tests
+        # Within 5 s of the counted rating: ignored, quietly, and never queued.
+        choice(page, "overall", "satisfied").tap()
+        expect(headline(page)).to_be_visible()
+        expect(page.locator(".thanks-screen")).to_be_hidden()
+        expect(page.locator("#kiosk input:checked")).to_have_count(0)
+        assert wait_for_queue(page, 0)["outbox"] == 0
+        page.wait_for_timeout(500)
+        assert len(stored_responses(db)) == 1
+
+        # After the interval the next citizen's rating counts.
+        page.wait_for_timeout(3500)
+        choice(page, "overall", "satisfied").tap()
+        expect(page.locator(".thanks-screen")).to_be_visible()
+        assert len(stored_responses(db, at_least=2)) == 2
+
+
+class TestIdle:
+    @pytest.fixture()
+    def live_server_config(self) -> dict:
+        return {
+            "KIOSK_MIN_INTERVAL_SECONDS": 0,
+            "KIOSK_IDLE_SECONDS": 2,
+            "KIOSK_IDLE_WARNING_SECONDS": 2,
+        }
+
+    def test_idle_warning_then_reset_clears_every_input(self, live_server, page, db, city):
+        pair_kiosk(page, live_server, db)
+        page.locator(".langs a[lang='en']").tap()
+        choice(page, "overall", "not_satisfied").tap()
+        choice(page, "reasons", "attitude").tap()
+        page.locator(".kiosk .actions .send").tap()
+        page.locator("[data-key='comment'] textarea").fill("Chờ lâu quá")
+
+        warning = page.locator(".idle-dialog")
+        expect(warning).to_be_visible(timeout=5000)
+        expect(warning.locator("h2")).to_contain_text("more time")
+        check_screen(page, "7-idle-warning")
+
+        expect(warning).to_be_hidden(timeout=5000)
+        expect_reset(page)
+        expect(page.locator("html")).to_have_attribute("lang", "vi")
+        # Nothing was sent: the citizen did not finish.
+        assert queue_counts(page)["outbox"] == 0
+        assert stored_responses(db, at_least=0) == []
+
+    def test_more_time_keeps_the_answers(self, live_server, page, db, city):
+        pair_kiosk(page, live_server, db)
+        choice(page, "overall", "not_satisfied").tap()
+        choice(page, "reasons", "attitude").tap()
+        warning = page.locator(".idle-dialog")
+        expect(warning).to_be_visible(timeout=5000)
+
+        warning.locator(".more-time").tap()
+
+        expect(warning).to_be_hidden()
+        expect(choice(page, "reasons", "attitude").locator("input")).to_be_checked()
+        # The clock starts again: the warning comes back, then the reset.
+        expect(warning).to_be_visible(timeout=5000)
+        warning.locator(".start-over").tap()
+        expect_reset(page)
+
+    def test_no_warning_on_an_untouched_start_screen(self, live_server, page, db, city):
+        pair_kiosk(page, live_server, db)
+        page.wait_for_timeout(3000)
+        expect(page.locator(".idle-dialog")).to_be_hidden()
+
+
+def test_staff_corner_needs_a_hold_and_signs_an_officer_in_and_out(
+    live_server, page, db, city, officer_pin
+):
+    pair_kiosk(page, live_server, db)
+    panel = page.locator(".staff-panel")
+    page.locator(".staff-button").tap()
+    page.wait_for_timeout(2000)
+    expect(panel).to_be_hidden()  # a citizen's tap does nothing
+
+    open_staff_panel(page)
+    panel.locator("#officer-code").fill(city.officer.code.lower())
+    panel.locator("#officer-pin").fill("0000")
+    panel.locator("form[data-kind='pin'] button[type='submit']").tap()
+    expect(panel.locator("[data-message='wrong']")).to_be_visible()
+
+    panel.locator("#officer-pin").fill(officer_pin)
+    panel.locator("form[data-kind='pin'] button[type='submit']").tap()
+
+    expect(panel.locator(".on-duty-some")).to_contain_text(city.officer.name)
+    expect(panel.locator(".staff-message")).to_be_hidden()
+    expect(panel.locator("#officer-pin")).to_have_value("")
+    panel.locator(".close").tap()
+    expect(page.locator(".intro .on-duty")).to_contain_text(city.officer.name)
+    choice(page, "overall", "very_satisfied").tap()
+    expect(page.locator(".thanks-screen")).to_be_visible()
+    first = stored_responses(db)
+    assert [r.officer_id for r in first] == [city.officer.id]
+
+    expect_reset(page)
+    open_staff_panel(page)
+    panel.locator(".sign-out").tap()
+    expect(panel.locator(".on-duty-none")).to_be_visible()
+    panel.locator(".close").tap()
+    expect(page.locator(".intro .on-duty")).to_be_hidden()
+    choice(page, "overall", "satisfied").tap()
+    found = stored_responses(db, at_least=2)
+    later = [r for r in found if r.id != first[0].id]
+    assert [r.officer_id for r in later] == [None]
+
+
+def test_badge_typed_by_a_scanner_signs_the_officer_in(live_server, page, db, city, make_user):
+    admin = make_user("admin@example.vn", role="admin", scope=None)
+    _officer, badge = officers.issue_badge(db, admin, city.officer.code)
+    db.commit()
+    pair_kiosk(page, live_server, db)
+    open_staff_panel(page)
+
+    # A USB or Bluetooth scanner types the badge's text and presses Enter.
+    page.locator("#officer-badge").focus()
+    page.keyboard.type(badge)
+    page.keyboard.press("Enter")
+
+    expect(page.locator(".staff-panel .on-duty-some")).to_contain_text(city.officer.name)
+    db.expire_all()
+    device = db.scalar(select(KioskDevice))
+    assert device is not None and device.officer_id == city.officer.id
+
+
+def test_every_screen_is_accessible_with_big_targets(live_server, page, db, city, officer_pin):
+    """axe-core (WCAG 2.2 A/AA) and 48×48 px targets on every kiosk screen."""
+    pair_kiosk(page, live_server, db)
+    smallest = [check_screen(page, "1-start")]
+    page.locator(".langs a[lang='en']").tap()
+    smallest.append(check_screen(page, "1-start-en"))
+    page.locator(".langs a[lang='vi']").tap()
+
+    choice(page, "overall", "not_satisfied").tap()
+    choice(page, "reasons", "attitude").tap()
+    smallest.append(check_screen(page, "2-reasons"))
+    page.locator(".kiosk .actions .send").tap()
+    smallest.append(check_screen(page, "3-comment"))
+    page.locator(".kiosk .actions .skip-step").tap()
+    expect(page.locator(".thanks-screen")).to_be_visible()
+    smallest.append(check_screen(page, "4-thanks"))
+    expect_reset(page)
+
+    page.locator(".bigger").tap()
+    smallest.append(check_screen(page, "5-larger-text"))
+    choice(page, "overall", "not_satisfied").tap()
+    smallest.append(check_screen(page, "5-larger-text-reasons"))
+    page.locator(".kiosk .actions .back").tap()
+    page.locator(".bigger").tap()
+
+    open_staff_panel(page)
+    smallest.append(check_screen(page, "6-staff-panel"))
+    page.locator("#officer-code").fill("CB1")
+    page.locator("#officer-pin").fill("1111")
+    page.locator("form[data-kind='pin'] button[type='submit']").tap()
+    expect(page.locator(".staff-message")).to_be_visible()
+    smallest.append(check_screen(page, "6-staff-panel-wrong-pin"))
+    page.locator("#officer-pin").fill(officer_pin)
+    page.locator("form[data-kind='pin'] button[type='submit']").tap()
+    expect(page.locator(".staff-panel .on-duty-some")).to_be_visible()
+    smallest.append(check_screen(page, "6-staff-panel-signed-in"))
+    page.locator(".staff-panel .close").tap()
+    smallest.append(check_screen(page, "6-officer-on-duty"))
+
+    device = db.scalar(select(KioskDevice))
+    assert device is not None
+    device.revoke(surveys.db.utcnow())
+    db.commit()
+    choice(page, "overall", "satisfied").tap()
+    expect(page.locator(".not-connected")).to_be_visible()
+    smallest.append(check_screen(page, "8-not-connected"))
+    print(f"\nsmallest touch target: {min(smallest):.0f} px")
+
+
+def test_the_kiosk_offers_no_way_out(live_server, page, db, city):
+    """No link leaves /kiosk; no context menu or text selection on the controls."""
+    pair_kiosk(page, live_server, db)
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map((a) => a.href)")
+    for href in hrefs:
+        assert href.startswith(f"{live_server}/kiosk") or "#" in href, href
+    menu_prevented = page.evaluate(
+        """() => {
+          const label = document.querySelector('label.choice');
+          const event = new MouseEvent('contextmenu', {bubbles: true, cancelable: true});
+          return !label.dispatchEvent(event);
+        }"""
+    )
+    assert menu_prevented
+    assert page.evaluate(
+        "() => getComputedStyle(document.querySelector('label.choice')).userSelect"
+    ) == "none"
+    assert db.scalar(select(Response)) is None
