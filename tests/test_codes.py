@@ -146,8 +146,8 @@ class TestPosters:
     def test_officer_poster_and_a5_tent(self, client, city):
         html = client.get("/s/OFFICR1/poster").get_data(as_text=True)
         assert "Nguyễn Thị Lan" in html and "Rate this officer" in html
-        tent = client.get("/s/OFFICR1/poster?size=a5").get_data(as_text=True)
-        assert 'class="sheet tent"' in tent and "fold" in tent
+        tent = client.get("/s/OFFICR1/poster?size=a5&lang=en").get_data(as_text=True)
+        assert 'class="sheet tent"' in tent and "fold along the dashed line" in tent
         faces = svgs_in(tent)
         assert len(faces) == 2  # one per side of the fold
         assert {decode(rasterise_svg(svg)).text for svg in faces} == {f"{BASE}/s/OFFICR1"}
@@ -155,7 +155,10 @@ class TestPosters:
     def test_print_css_sets_the_paper(self, client):
         with client.get("/static/css/print.css") as response:
             css = response.get_data(as_text=True)
-        assert "@page { size: A4" in css and "85.6mm" in css and "148.5mm" in css
+        assert "@page { size: A4 portrait; margin: 0; }" in css
+        assert "width: 210mm; height: 297mm" in css  # every sheet at its real size
+        assert "repeat(2, 85.6mm)" in css and "grid-auto-rows: 54mm" in css  # ID-1 badge cards
+        assert ".tent .back { transform: rotate(180deg)" in css  # the folded A5 tent
 
 
 class TestRotationAndPausing:
