@@ -37,3 +37,14 @@ def test_upgrade_with_data_then_downgrade_to_nothing(tmp_path):
     downgrade(url, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
+
+
+def test_migrations_match_the_models(engine):
+    """The migrated test database has exactly the tables, columns and indexes of the models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from surveys.db import Base
+
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
