@@ -61,7 +61,7 @@ def page_texts(status: int) -> tuple[str, str]:
         ),
         500: (
             _("Something went wrong on our side"),
-            _("Nothing you entered was lost on purpose; please try again in a moment."),
+            _("Please try again in a moment. If it keeps happening, tell the staff."),
         ),
     }
     return texts.get(status, texts[400] if status < 500 else texts[500])
