@@ -204,7 +204,12 @@ def office_summary(
     levels = _levels(session, questions.values())
 
     summaries: dict[str, QuestionSummary] = {}
-    for question in sorted(questions.values(), key=lambda q: q.position):
+    # Headline, then rated questions, then follow-ups, then free text (surveys of different
+    # lengths would otherwise interleave by position).
+    def reading_order(q: Question):
+        return (not q.is_headline, q.show_if is not None, q.kind == "text", q.position, q.key)
+
+    for question in sorted(questions.values(), key=reading_order):
         summaries.setdefault(
             question.key,
             QuestionSummary(
@@ -213,6 +218,14 @@ def office_summary(
         )
     for question_id, count in answered:
         summaries[questions[question_id].key].n += count
+    # Best choice first; across surveys of 3 and 5 levels, by polarity, then position.
+    rank = {"positive": 0, "neutral": 1, "negative": 2}
+
+    def best_first(row):
+        choice = choices.get(row[1])
+        return (rank.get(choice.polarity, 1), choice.position) if choice else (-1, -1)
+
+    choice_counts = sorted(choice_counts, key=best_first)
     for question_id, choice_id, count in choice_counts:
         if choice_id is None:
             continue
