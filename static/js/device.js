@@ -4,12 +4,15 @@
 export function keepAwake(onError) {
   if (!("wakeLock" in navigator)) return;
   let lock = null;
+  let refused = false;
   const acquire = async () => {
     if (document.visibilityState !== "visible" || (lock && !lock.released)) return;
     try {
       lock = await navigator.wakeLock.request("screen");
     } catch (error) {
-      onError(`wake lock: ${error.name}`);
+      // Battery saver, for instance; reported once, not at every tap.
+      if (!refused) onError(`wake lock: ${error.name}`);
+      refused = true;
     }
   };
   // The lock is released whenever the page is hidden; take it again when it is back.
@@ -25,7 +28,11 @@ export function fullscreenOnTouch() {
   // Fullscreen needs a user gesture: the first tap (pointerup, not pointerdown, for touch).
   document.addEventListener("pointerup", () => {
     if (document.fullscreenElement || document.webkitFullscreenElement) return;
-    Promise.resolve(enter.call(page, { navigationUI: "hide" })).catch(() => {});
+    try {
+      Promise.resolve(enter.call(page, { navigationUI: "hide" })).catch(() => {});
+    } catch {
+      // Not allowed here (an iPad outside Guided Access): the tablet's own settings do it.
+    }
   });
 }
 

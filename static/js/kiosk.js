@@ -185,7 +185,7 @@ function render(state) {
     for (const el of $$(".on-duty, .on-duty-some")) el.hidden = !state.officer;
     for (const el of $$(".on-duty-none, .sign-in-forms")) el.hidden = Boolean(state.officer);
   }
-  if (state.connected === notConnected.hidden) {
+  if (state.connected !== notConnected.hidden) {
     notConnected.hidden = state.connected;
     root.classList.toggle("disconnected", !state.connected);
     if (state.connected) reset();

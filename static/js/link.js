@@ -7,7 +7,7 @@ const MAX_DELAY_MS = 60000;
 const permanent = (status) => status >= 400 && status < 500 && ![401, 408, 425, 429].includes(status);
 
 export function createLink({ responsesUrl, kioskApi, token, version, queue, heartbeatMs, onChange }) {
-  const state = { waiting: 0, rejected: 0, reachable: navigator.onLine, connected: true, officer: undefined, lastError: null };
+  const state = { waiting: 0, reachable: navigator.onLine, connected: true, officer: undefined, lastError: null };
   let sending = false;
   let failures = 0;
   let retryTimer = 0;
@@ -35,8 +35,7 @@ export function createLink({ responsesUrl, kioskApi, token, version, queue, hear
   async function changed() {
     const items = await queue.all();
     state.waiting = items.length;
-    state.rejected = await queue.rejected();
-    onChange(state, items);
+    onChange(state);
     return items;
   }
 

@@ -90,9 +90,5 @@ export async function openQueue(onError) {
       } else write(LS_REJECTED, [...read(LS_REJECTED), item].slice(-100));
       dropLocal(item.id);
     },
-    async rejected() {
-      const stored = db ? await run(db, REJECTED, "readonly", (store) => store(REJECTED).count()).catch(failed) : 0;
-      return (stored || 0) + read(LS_REJECTED).length;
-    },
   };
 }

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from surveys.defaults import OFFICE_CULTURE, QUICK, ensure_default_surveys
 from surveys.models import Target
-
 from tests.browser.conftest import page_weight
 from tests.browser.test_kiosk_flow import choice, expect_reset, stored_responses
 
@@ -59,20 +58,28 @@ def test_kiosk_shell_loads_at_most_50_kb_from_its_own_host(
     db.commit()
     page = open_kiosk(new_page, live_server, device_token)
     worker_bytes: list[int] = []
+    parts: dict[str, int] = {}
+
+    def body_size(response) -> int:
+        try:
+            return len(response.body())
+        except Exception:  # redirects have no body
+            return 0
 
     def on_context_response(response) -> None:
-        # Requests the service worker makes while it installs (not the page's own load).
+        # The service worker's own fetches while it installs: once per version, not per load.
         if response.request.service_worker is not None:
-            try:
-                worker_bytes.append(len(response.body()))
-            except Exception:
-                worker_bytes.append(0)
+            worker_bytes.append(body_size(response))
+        else:
+            parts[urlsplit(response.url).path] = body_size(response)
 
     page.context.on("response", on_context_response)
     total, hosts = page_weight(page, f"{live_server}/kiosk")
 
     expect(page.locator("#kiosk.js")).to_be_attached()
     print(f"\nkiosk shell, {survey} survey: {total} bytes from {sorted(hosts)}")
+    for path, size in parts.items():
+        print(f"  {path}: {size}")
     print(f"service worker install, once per version: {sum(worker_bytes)} bytes")
     assert hosts == {urlsplit(live_server).netloc}
     assert total <= SHELL_BUDGET

@@ -38,7 +38,8 @@ TOUCH_TARGETS = """() => {
     // Not rendered, or the off-screen "skip to content" link that only a keyboard reaches.
     if (!box.width || !box.height || !target.checkVisibility() || box.right <= 0) continue;
     const name = target.className || target.name || target.textContent.trim().slice(0, 20);
-    found.push({name: `${target.tagName.toLowerCase()}.${name}`, width: box.width, height: box.height});
+    const tag = target.tagName.toLowerCase();
+    found.push({name: `${tag}.${name}`, width: box.width, height: box.height});
   }
   return found;
 }"""
@@ -207,6 +208,8 @@ class TestIdle:
         choice(page, "reasons", "attitude").tap()
         warning = page.locator(".idle-dialog")
         expect(warning).to_be_visible(timeout=5000)
+        expect(warning.locator("h2")).to_contain_text("Ông/Bà cần thêm thời gian?")
+        page.screenshot(path=str(SHOTS / "issue3-7-idle-warning-vi.png"))
 
         warning.locator(".more-time").tap()
 
@@ -344,7 +347,70 @@ def test_the_kiosk_offers_no_way_out(live_server, page, db, city):
         }"""
     )
     assert menu_prevented
-    assert page.evaluate(
-        "() => getComputedStyle(document.querySelector('label.choice')).userSelect"
-    ) == "none"
+    assert (
+        page.evaluate("() => getComputedStyle(document.querySelector('label.choice')).userSelect")
+        == "none"
+    )
     assert db.scalar(select(Response)) is None
+
+
+#: A stand-in for the Screen Wake Lock API that counts requests and can lose its lock.
+FAKE_WAKE_LOCK = """
+window.wakeLocks = [];
+Object.defineProperty(navigator, 'wakeLock', {value: {request: async (type) => {
+  const lock = {type, released: false, release: async () => { lock.released = true; }};
+  window.wakeLocks.push(lock);
+  return lock;
+}}});
+"""
+
+
+def test_the_screen_stays_on_and_the_kiosk_fills_it(live_server, page, db, city):
+    page.add_init_script(FAKE_WAKE_LOCK)
+    pair_kiosk(page, live_server, db)
+    page.wait_for_function("() => window.wakeLocks.length === 1")
+    assert page.evaluate("() => window.wakeLocks[0].type") == "screen"
+
+    # The browser drops the lock when the page is hidden; it is taken again on return.
+    page.evaluate(
+        """() => {
+          window.wakeLocks[0].released = true;
+          document.dispatchEvent(new Event('visibilitychange'));
+        }"""
+    )
+    page.wait_for_function("() => window.wakeLocks.length === 2")
+
+    choice(page, "overall", "not_satisfied").tap()
+    page.wait_for_function("() => document.fullscreenElement === document.documentElement")
+
+
+#: A camera that films a blank canvas, and a QR reader that finds the badge in it.
+FAKE_CAMERA = """
+window.BarcodeDetector = class {
+  constructor(options) { this.formats = options.formats; }
+  async detect() { return window.badgeInView ? [{rawValue: window.badgeInView}] : []; }
+};
+navigator.mediaDevices.getUserMedia = async () => {
+  const canvas = document.createElement('canvas');
+  canvas.getContext('2d').fillRect(0, 0, 10, 10);
+  return canvas.captureStream(5);
+};
+"""
+
+
+def test_badge_shown_to_the_camera_signs_the_officer_in(live_server, page, db, city, make_user):
+    admin = make_user("admin@example.vn", role="admin", scope=None)
+    _officer, badge = officers.issue_badge(db, admin, city.officer.code)
+    db.commit()
+    page.add_init_script(FAKE_CAMERA)
+    pair_kiosk(page, live_server, db)
+    open_staff_panel(page)
+    camera = page.locator(".staff-panel .camera")
+    expect(camera).to_be_visible()
+
+    camera.tap()
+    expect(page.locator(".staff-panel .camera-view")).to_be_visible()
+    page.evaluate("badge => { window.badgeInView = badge; }", badge)
+
+    expect(page.locator(".staff-panel .on-duty-some")).to_contain_text(city.officer.name)
+    expect(page.locator(".staff-panel .camera-view")).to_be_hidden()

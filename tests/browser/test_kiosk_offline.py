@@ -225,9 +225,7 @@ class TestRevokedTablet:
         outbox_is_empty(page)
 
 
-def test_the_old_local_storage_outbox_moves_into_indexeddb_and_is_sent(
-    live_server, page, db, city
-):
+def test_the_old_local_storage_outbox_moves_into_indexeddb_and_is_sent(live_server, page, db, city):
     """Ratings queued by version 0.1 (localStorage "hailong.outbox") are not lost."""
     pair_kiosk(page, live_server, db)
     wait_for_service_worker(page)
@@ -243,9 +241,7 @@ def test_the_old_local_storage_outbox_moves_into_indexeddb_and_is_sent(
         "attempts": 3,
         "nextAt": 0,
     }
-    page.evaluate(
-        "item => localStorage.setItem('hailong.outbox', JSON.stringify([item]))", old
-    )
+    page.evaluate("item => localStorage.setItem('hailong.outbox', JSON.stringify([item]))", old)
     page.reload()
     expect(page.locator("#kiosk.js")).to_be_attached()
 
@@ -300,7 +296,8 @@ class TestHeartbeat:
             page.evaluate(
                 """() => new Promise((ok) => {
                   indexedDB.open('hailong').onsuccess = (e) => {
-                    const all = e.target.result.transaction('outbox').objectStore('outbox').getAll();
+                    const tx = e.target.result.transaction('outbox');
+                    const all = tx.objectStore('outbox').getAll();
                     all.onsuccess = () => ok(all.result.map((i) => i.payload.submitted_at));
                   };
                 })"""
@@ -333,3 +330,29 @@ class TestHeartbeat:
                 break
             page.wait_for_timeout(250)
         assert device is not None and device.queue_depth == 0 and device.oldest_queued_at is None
+
+
+def test_a_rating_refused_for_good_is_kept_aside_not_retried(live_server, page, db, city):
+    """A permanent 4xx (here a 422) is moved out of the outbox into a kept "rejected" store."""
+    pair_kiosk(page, live_server, db)
+    refusals: list[int] = []
+
+    def refuse(route: Route) -> None:
+        refusals.append(1)
+        route.fulfill(
+            status=422,
+            content_type="application/json",
+            body='{"error": {"code": "conflict", "message": "A different response was stored."}}',
+        )
+
+    page.route(RESPONSES, refuse)
+    rate(page)
+
+    for _ in range(50):
+        if queue_counts(page)["rejected"] == 1:
+            break
+        page.wait_for_timeout(100)
+    assert queue_counts(page) == {"outbox": 0, "rejected": 1, "local": 0}
+    page.wait_for_timeout(1500)
+    assert len(refusals) == 1, "a refused rating is not sent again"
+    expect(page.locator(".kiosk-foot .status")).to_have_attribute("data-state", "online")
