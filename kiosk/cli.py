@@ -55,7 +55,14 @@ def seed_demo(responses: int, days: int, seed: int) -> None:
         if city.created and responses:
             added = demo.seed_responses(session, responses, days=days, now=utcnow(), seed=seed)
         counter_code, target_code = demo.showcase_codes(session)
-        _pairing, secret = kiosks.create_pairing(session, counter_code, now=utcnow())
+        config = current_app.config
+        issued = kiosks.issue_pairing(
+            session,
+            counter_code,
+            now=utcnow(),
+            link_ttl=timedelta(hours=config["PAIRING_LINK_HOURS"]),
+            code_ttl=timedelta(minutes=config["PAIRING_CODE_MINUTES"]),
+        )
         session.commit()
     state = "created" if city.created else "already there, kept as it is"
     click.echo(
@@ -63,7 +70,13 @@ def seed_demo(responses: int, days: int, seed: int) -> None:
         f"{city.counters} counters, {city.officers} officers; {added} responses added."
     )
     click.echo("")
-    click.echo(f"  Kiosk pairing URL (one-time, open it on the tablet): {base}/kiosk/pair/{secret}")
+    click.echo(
+        f"  Kiosk pairing URL (one-time, open it on the tablet): {base}/kiosk/pair/{issued.secret}"
+    )
+    click.echo(
+        f"    or open {base}/kiosk/pair on the tablet and type {issued.grouped_code} "
+        f"(valid {config['PAIRING_CODE_MINUTES']} minutes)"
+    )
     click.echo(f"  Phone survey URL:   {base}/s/{target_code}")
     click.echo(f"  Manager dashboard:  {base}/login")
     click.echo("")

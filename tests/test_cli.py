@@ -26,6 +26,7 @@ def test_seed_demo_builds_a_city_once(runner, db):
     pairing = re.search(r"(http://kiosk\.test/kiosk/pair/\S+)", result.output)
     phone = re.search(r"http://kiosk\.test/s/(\w+)", result.output)
     assert pairing and phone and "hoankiem@hailong.demo" in result.output
+    assert re.search(r"/kiosk/pair on the tablet and type \d{4} \d{4}", result.output)
     assert db.scalar(select(Target).where(Target.code == phone.group(1))).is_active
 
     again = runner.invoke(args=["seed-demo", "--responses", "300"])
