@@ -224,7 +224,13 @@ def redeem_ticket(session: Session, payload: ResponseInput, *, now: datetime) ->
         raise ValidationError(
             "The target does not match the ticket.", {"target": "not this ticket's survey"}
         )
-    ticket.check_usable(now)
+    try:
+        ticket.check_usable(now)
+    except TicketUsed:
+        # Used since our first look: by this very response (a concurrent copy) it is a replay.
+        if (replay := find_replay(session, payload.id, body_hash)) is not None:
+            return replay
+        raise
     claimed = session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.used_at.is_(None))
