@@ -31,8 +31,6 @@ from surveys.officers import (
 )
 from surveys.tokens import hash_secret, new_secret
 
-PAIRING_TTL = timedelta(hours=24)
-PAIRING_CODE_TTL = timedelta(minutes=15)
 NUMERIC_CODE_LENGTH = 8
 #: Heartbeat limits: the columns' sizes, and a queue no tablet could really hold.
 APP_VERSION_MAX = 32
@@ -161,22 +159,6 @@ def issue_pairing(
     session.add(pairing)
     session.flush()
     return IssuedPairing(pairing, secret, numeric_code, min(now + code_ttl, pairing.expires_at))
-
-
-def create_pairing(
-    session: Session,
-    counter_code: str,
-    *,
-    now: datetime,
-    ttl: timedelta = PAIRING_TTL,
-    code_ttl: timedelta = PAIRING_CODE_TTL,
-) -> tuple[PairingCode, str]:
-    """Create a one-time pairing for a counter; return its record and the link's secret.
-
-    A numeric code is minted too; use ``issue_pairing`` to be given it.
-    """
-    issued = issue_pairing(session, counter_code, now=now, link_ttl=ttl, code_ttl=code_ttl)
-    return issued.pairing, issued.secret
 
 
 def _new_device(

@@ -8,7 +8,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -211,6 +211,18 @@ def device_token(db, city) -> str:
     token = kiosks.enroll_device_token(db, city.counter.code, now=utcnow())
     db.commit()
     return token
+
+
+def pairing_secret(db, counter_code: str = "O1-Q1", *, now: datetime | None = None) -> str:
+    """Issue a one-time pairing as an administrator would; return the link's secret."""
+    issued = kiosks.issue_pairing(
+        db,
+        counter_code,
+        now=now or utcnow(),
+        link_ttl=timedelta(hours=24),
+        code_ttl=timedelta(minutes=15),
+    )
+    return issued.secret
 
 
 def csrf_token(html: str) -> str:

@@ -10,7 +10,7 @@ from kiosk import create_app
 from surveys import kiosks
 from surveys.db import utcnow
 from surveys.models import Answer, Response
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, pairing_secret
 
 
 def count(db):
@@ -113,7 +113,7 @@ class TestKioskPages:
         assert "chưa được kết nối" in response.get_data(as_text=True)
 
     def test_pairing_binds_the_browser_once(self, client, db, city):
-        _pairing, secret = kiosks.create_pairing(db, "O1-Q1", now=utcnow())
+        secret = pairing_secret(db)
         db.commit()
         page = client.get(f"/kiosk/pair/{secret}")
         assert page.status_code == 200 and "Quầy 1" in page.get_data(as_text=True)
@@ -133,7 +133,7 @@ class TestKioskPages:
     def test_expired_or_unknown_pairing_link(self, client, db, city):
         from datetime import timedelta
 
-        _pairing, secret = kiosks.create_pairing(db, "O1-Q1", now=utcnow() - timedelta(days=2))
+        secret = pairing_secret(db, now=utcnow() - timedelta(days=2))
         db.commit()
         assert client.get(f"/kiosk/pair/{secret}").status_code == 410
         assert client.get("/kiosk/pair/not-a-secret").status_code == 410

@@ -13,9 +13,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
-import surveys.db
-import surveys.kiosks
 from surveys.models import Answer, Choice, KioskDevice, Question, Response
+from tests.conftest import pairing_secret
 
 SHOTS = Path("/tmp/shots")
 #: How long the database may take to see a rating the tablet has queued.
@@ -37,7 +36,7 @@ def shot():
 
 def pair_kiosk(page: Page, live: str, db, shot=None) -> None:
     """Pair this browser with counter O1-Q1 through a one-time link, as staff would."""
-    _pairing, secret = surveys.kiosks.create_pairing(db, "O1-Q1", now=surveys.db.utcnow())
+    secret = pairing_secret(db)
     db.commit()
     response = page.goto(f"{live}/kiosk/pair/{secret}")
     assert response is not None and response.status == 200
