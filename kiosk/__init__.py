@@ -7,9 +7,9 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from kiosk import database, errors, i18n, security
+from kiosk import boundary, database, errors, i18n, ratelimit, security, settings
 from kiosk.config import load_config
-from kiosk.extensions import babel, csrf, limiter
+from kiosk.extensions import babel, csrf
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -20,21 +20,34 @@ def _asset_dir(name: str) -> str:
     return str(installed if installed.is_dir() else PACKAGE_DIR.parent / name)
 
 
+class HaiLong(Flask):
+    """Flask, with the one transaction boundary of every request."""
+
+    def dispatch_request(self):
+        """Run the view, then commit its work once, or roll it back (kiosk/database.py)."""
+        response = self.make_response(super().dispatch_request())
+        database.finish_request(response)
+        return response
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application; no database query runs here."""
-    app = Flask(
+    app = HaiLong(
         __name__,
         instance_relative_config=True,
         template_folder=_asset_dir("templates"),
         static_folder=_asset_dir("static"),
     )
     load_config(app, test_config)
+    settings.init_app(app)
     configure_proxy(app)
     database.init_app(app)
     register_extensions(app)
     i18n.init_app(app)
     security.init_app(app)
+    boundary.init_app(app)
     register_blueprints(app)
+    ratelimit.init_app(app)
     errors.init_app(app)
     register_cli(app)
     return app
@@ -49,41 +62,17 @@ def configure_proxy(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     csrf.init_app(app)
-    limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
-    from kiosk import (
-        admin,
-        admin_codes,
-        admin_kiosks,
-        api,
-        auth,
-        counter,
-        dashboard,
-        health,
-        kiosk_api,
-        phone,
-        tickets,
-    )
+    from kiosk import auth
+    from kiosk.views import BLUEPRINTS, JSON_BLUEPRINTS
 
-    for module in (
-        api,
-        auth,
-        counter,
-        dashboard,
-        health,
-        phone,
-        admin,
-        admin_kiosks,
-        admin_codes,
-        kiosk_api,
-        tickets,
-    ):
-        app.register_blueprint(module.bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     # JSON endpoints authenticate with bearer tokens, never with cookies alone.
-    csrf.exempt(api.bp)
-    csrf.exempt(kiosk_api.bp)
+    for blueprint in JSON_BLUEPRINTS:
+        csrf.exempt(blueprint)
     app.jinja_env.globals["current_user"] = auth.current_user
 
 

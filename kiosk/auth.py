@@ -1,55 +1,47 @@
-"""Manager sign-in with a session cookie, and bearer-token identification for the API."""
+"""Who is asking: the signed-in user (session cookie or API bearer token), and the decorators
+that let only them in. The sign-in pages themselves are in kiosk/views/auth.py."""
 
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from flask import abort, g, redirect, request, session, url_for
 
-from kiosk.database import get_session
-from kiosk.extensions import limiter
+from kiosk.database import get_session, run_apart
 from surveys import accounts
 from surveys.db import utcnow
 from surveys.models import User
 
-bp = Blueprint("auth", __name__)
 
+def bearer_token() -> str | None:
+    """Return the token of an ``Authorization: Bearer TOKEN`` header, or None.
 
-class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    The one parser of that header, for API tokens and kiosk device credentials alike.
+    """
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    return header[len("Bearer ") :].strip() or None
 
 
 def current_user() -> User | None:
-    """Return the signed-in user of this request (session cookie or API bearer token)."""
+    """Return the signed-in user of this request (session cookie or API bearer token).
+
+    Reads only: an API token's last-used time is recorded in a transaction of its own, at most
+    once an hour, so a GET stays a read.
+    """
     if "user" in g:
         return g.user
     g.user = None
     db = get_session()
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer ") and request.path.startswith("/api/"):
-        user = accounts.user_for_token(db, header.removeprefix("Bearer ").strip(), utcnow())
-        if user is not None:
-            if db.dirty:
-                db.commit()  # keep last_used_at
-            g.user = user
+    token = bearer_token()
+    if token is not None and request.path.startswith("/api/"):
+        now = utcnow()
+        use = accounts.user_for_token(db, token, now)
+        if use is not None:
+            if use.is_use_due:
+                run_apart(lambda apart: accounts.note_token_use(apart, use.token_id, now))
+            g.user = use.user
         return g.user
     user_id = session.get("user_id")
     if user_id is not None:
@@ -79,35 +71,16 @@ def api_login_required(view):
     return wrapped
 
 
-def _safe_next(target: str | None) -> str:
-    """Only follow a local path after sign-in, never another site."""
-    if not target:
-        return url_for("dashboard.index")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("dashboard.index")
-    return target
+def admin_required(view):
+    """Let only administrators in; an admin with a scope manages only that part of the tree."""
 
-
-@bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
-def login():
-    form = LoginForm()
-    if form.validate_on_submit():
-        user = accounts.authenticate(get_session(), form.email.data, form.password.data)
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user = current_user()
         if user is None:
-            form.password.errors.append(_("Wrong email or password."))
-        else:
-            session.clear()
-            session.permanent = True
-            session["user_id"] = user.id
-            session["v"] = user.session_version
-            return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if user.role != "admin":
+            abort(403)
+        return view(*args, **kwargs)
 
-
-@bp.post("/logout")
-def logout():
-    session.clear()
-    flash(_("You have signed out."))
-    return redirect(url_for("auth.login"))
+    return wrapped

@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from kiosk.settings import settings
 from surveys import accounts, demo, kiosks, schema
 from surveys.db import make_sessionmaker, utcnow
 from surveys.errors import DomainError
@@ -18,6 +19,10 @@ db_cli = AppGroup("db", help="Create or migrate the database schema.")
 
 def _session():
     return make_sessionmaker(current_app.extensions["hailong.engine"])()
+
+
+def _minutes(delta: timedelta) -> int:
+    return round(delta.total_seconds() / 60)
 
 
 def _fail(error: DomainError) -> None:
@@ -48,20 +53,20 @@ def db_downgrade(revision: str) -> None:
 @click.option("--seed", default=1, show_default=True, help="Random seed, for a repeatable city.")
 def seed_demo(responses: int, days: int, seed: int) -> None:
     """Create the demo Hanoi city (first run only) and print its URLs and logins."""
-    base = current_app.config["PUBLIC_BASE_URL"]
+    config = settings()
+    base = config.public_base_url
     with _session() as session:
         city = demo.seed_city(session, seed=seed)
         added = 0
         if city.created and responses:
             added = demo.seed_responses(session, responses, days=days, now=utcnow(), seed=seed)
         counter_code, target_code = demo.showcase_codes(session)
-        config = current_app.config
         issued = kiosks.issue_pairing(
             session,
             counter_code,
             now=utcnow(),
-            link_ttl=timedelta(hours=config["PAIRING_LINK_HOURS"]),
-            code_ttl=timedelta(minutes=config["PAIRING_CODE_MINUTES"]),
+            link_ttl=config.pairing_link_ttl,
+            code_ttl=config.pairing_code_ttl,
         )
         session.commit()
     state = "created" if city.created else "already there, kept as it is"
@@ -75,7 +80,7 @@ def seed_demo(responses: int, days: int, seed: int) -> None:
     )
     click.echo(
         f"    or open {base}/kiosk/pair on the tablet and type {issued.grouped_code} "
-        f"(valid {config['PAIRING_CODE_MINUTES']} minutes)"
+        f"(valid {_minutes(config.pairing_code_ttl)} minutes)"
     )
     click.echo(f"  Phone survey URL:   {base}/s/{target_code}")
     click.echo(f"  Manager dashboard:  {base}/login")
@@ -130,8 +135,8 @@ def create_token(email: str) -> None:
 @click.option("--name", default="", help="A name for the device.")
 def enroll_kiosk(counter_code: str, as_token: bool, name: str) -> None:
     """Print a pairing code and a one-time pairing URL (alone on the last line) for a counter."""
-    config = current_app.config
-    base = config["PUBLIC_BASE_URL"]
+    config = settings()
+    base = config.public_base_url
     with _session() as session:
         try:
             if as_token:
@@ -141,8 +146,8 @@ def enroll_kiosk(counter_code: str, as_token: bool, name: str) -> None:
                     session,
                     counter_code,
                     now=utcnow(),
-                    link_ttl=timedelta(hours=config["PAIRING_LINK_HOURS"]),
-                    code_ttl=timedelta(minutes=config["PAIRING_CODE_MINUTES"]),
+                    link_ttl=config.pairing_link_ttl,
+                    code_ttl=config.pairing_code_ttl,
                 )
                 line = f"{base}/kiosk/pair/{issued.secret}"
         except DomainError as error:
@@ -153,10 +158,11 @@ def enroll_kiosk(counter_code: str, as_token: bool, name: str) -> None:
     else:
         click.echo(
             f"On the tablet at {counter_code.upper()}, open {base}/kiosk/pair and type this code "
-            f"within {config['PAIRING_CODE_MINUTES']} minutes:"
+            f"within {_minutes(config.pairing_code_ttl)} minutes:"
         )
         click.echo(f"    {issued.grouped_code}")
-        click.echo(f"Or open this link on the tablet within {config['PAIRING_LINK_HOURS']} hours:")
+        hours = round(config.pairing_link_ttl.total_seconds() / 3600)
+        click.echo(f"Or open this link on the tablet within {hours} hours:")
     click.echo(line)
 
 

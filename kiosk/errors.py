@@ -1,15 +1,21 @@
-"""Error pages in both languages, and JSON errors under /api."""
+"""Error answers: JSON under /api, a calm page in the reader's language elsewhere. Never a 500
+for what a client sent, and a 503 with Retry-After while the database is unreachable."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from kiosk.messages import error_message
+from kiosk.settings import settings
 from surveys.errors import (
+    AlreadyAnswered,
     Conflict,
     DomainError,
     InvalidTransition,
@@ -28,15 +34,25 @@ DOMAIN_STATUS = {
     NotFound: 404,
     InvalidTransition: 409,
     Conflict: 422,
+    AlreadyAnswered: 429,
 }
+#: Headers of an HTTP error that its JSON or page must keep (Allow on a 405, Retry-After...).
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 
 def domain_status(error: DomainError) -> int:
     return next((s for cls, s in DOMAIN_STATUS.items() if isinstance(error, cls)), 400)
 
 
-def json_error(status: int, code: str, message: str, fields: dict | None = None):
-    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+def json_error(status: int, code: str, message: str | None = None, fields: dict | None = None):
+    """Return the JSON error of the contract: {"error": {"code", "message", "fields"}}."""
+    body = {
+        "error": {
+            "code": code,
+            "message": message or error_message(code),
+            "fields": fields or {},
+        }
+    }
     return jsonify(body), status
 
 
@@ -63,6 +79,10 @@ def page_texts(status: int) -> tuple[str, str]:
             _("Something went wrong on our side"),
             _("Please try again in a moment. If it keeps happening, tell the staff."),
         ),
+        503: (
+            _("Briefly unavailable"),
+            _("The service is catching its breath. Please try again in a moment."),
+        ),
     }
     return texts.get(status, texts[400] if status < 500 else texts[500])
 
@@ -77,12 +97,21 @@ def render_error(status: int, message: str | None = None):
     )
 
 
+def _with_headers(result, error: HTTPException) -> Response:
+    response = current_app.make_response(result)
+    for name, value in error.get_headers():
+        if name in _KEPT_HEADERS:
+            response.headers[name] = value
+    return response
+
+
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     if wants_json():
-        message = error.description if status < 500 else "Internal server error."
-        return json_error(status, (error.name or "error").lower().replace(" ", "_"), message)
-    return render_error(status)
+        code = (error.name or "error").lower().replace(" ", "_")
+        fallback = error.description if status < 500 else None
+        return _with_headers(json_error(status, code, error_message(code, fallback)), error)
+    return _with_headers(render_error(status), error)
 
 
 def handle_csrf_error(error: CSRFError):
@@ -96,11 +125,52 @@ def handle_csrf_error(error: CSRFError):
 def handle_domain_error(error: DomainError):
     status = domain_status(error)
     if wants_json():
-        return json_error(status, error.code, error.message, error.fields)
+        return json_error(status, error.code, None, error.fields)
     return render_error(status)
 
 
+def _unavailable():
+    retry_after = str(settings().retry_after_seconds)
+    response = current_app.make_response(
+        json_error(503, "unavailable") if wants_json() else render_error(503)
+    )
+    response.headers["Retry-After"] = retry_after
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def handle_database_error(error: DBAPIError):
+    """The database is down, restarting or too busy: 503 and a time to retry, never a 500."""
+    if isinstance(error, IntegrityError):
+        log.warning("Constraint refused %s %s: %s", request.method, request.path, error.orig)
+        if wants_json():
+            return json_error(409, "conflict")
+        return render_error(409)
+    if isinstance(error, DataError):
+        # Input the boundary should have refused; say so, and keep the trace for a fix.
+        log.error("Data refused by the database on %s %s", request.method, request.path)
+        if wants_json():
+            return json_error(400, "validation_error")
+        return render_error(400)
+    if isinstance(error, OperationalError) or error.connection_invalidated:
+        log.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
+        return _unavailable()
+    return handle_unexpected(error)
+
+
+def handle_pool_timeout(_error: PoolTimeout):
+    log.warning("No database connection free for %s %s", request.method, request.path)
+    return _unavailable()
+
+
 def handle_unexpected(error: Exception):
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, DBAPIError | PoolTimeout):
+        return (
+            handle_database_error(original)
+            if isinstance(original, DBAPIError)
+            else handle_pool_timeout(original)
+        )
     log.exception("Unhandled error on %s %s", request.method, request.path)
     return handle_http_error(InternalServerError())
 
@@ -109,4 +179,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(PoolTimeout, handle_pool_timeout)
     app.register_error_handler(Exception, handle_unexpected)

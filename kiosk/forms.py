@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from surveys.errors import ValidationError
+from surveys.errors import Reason, ValidationError
 from surveys.responses import drop_hidden_answers
 from surveys.spec import SurveySpec
+
+#: ASCII digits only: str.isdigit() also says yes to "²", which int() refuses.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def answers_from_form(spec: SurveySpec, form: MultiDict) -> dict[str, Any]:
@@ -34,15 +37,9 @@ def response_id_from_form(form: MultiDict) -> uuid.UUID:
         return uuid.uuid4()
 
 
-def form_errors(error: ValidationError) -> dict[str, str]:
-    """Return a citizen-readable message per question for a domain validation error."""
-    messages = {}
-    for field, problem in error.fields.items():
-        key = field.removeprefix("answers.")
-        if problem in ("required", "the headline question must be answered"):
-            messages[key] = _("Please choose an answer.")
-        elif problem.startswith("longer than"):
-            messages[key] = _("This text is too long.")
-        else:
-            messages[key] = _("This answer is not valid; please choose again.")
-    return messages
+def whole_number(text: str, field: str) -> int:
+    """Return the whole number typed in a form field, or raise naming the field."""
+    text = (text or "").strip()
+    if not WHOLE_NUMBER.fullmatch(text):
+        raise ValidationError("Not a whole number.", {field: Reason.NOT_AN_INTEGER})
+    return int(text)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from kiosk.settings import settings
 from surveys.qr import qr_svg
 
 #: Printed matter is read by everyone in front of it: Vietnamese first, then English.
@@ -14,11 +14,16 @@ PRINT_LANGUAGES = ("vi", "en")
 
 
 def survey_url(code: str) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL']}/s/{code}"
+    return f"{settings().public_base_url}/s/{code}"
 
 
 def ticket_url(code: str) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL']}/t/{code}"
+    return f"{settings().public_base_url}/t/{code}"
+
+
+def typing_url() -> str:
+    """Return the page where any printed code can be typed, as people type it."""
+    return without_scheme(settings().public_base_url) + "/s"
 
 
 def without_scheme(url: str) -> str:
@@ -75,7 +80,7 @@ def bilingual_texts(kind: str) -> dict[str, dict[str, str]]:
     Rendered with each locale forced, whatever the language of the person printing.
     """
     # One page to type any printed code, survey or ticket: fewer addresses to remember.
-    type_url = without_scheme(current_app.config["PUBLIC_BASE_URL"]) + "/s"
+    type_url = typing_url()
     texts = {}
     for lang in PRINT_LANGUAGES:
         with force_locale(lang):

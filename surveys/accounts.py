@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from surveys.errors import NotFound, PermissionDenied, ValidationError
+from surveys.errors import NotFound, PermissionDenied, Reason, ValidationError
 from surveys.models import ApiToken, Office, Unit, User
 from surveys.models.account import ROLES
 from surveys.tokens import hash_secret, new_secret
@@ -34,17 +35,17 @@ def create_user(
 ) -> User:
     """Create a user; the scope is a unit or office code (none: the whole tree)."""
     email = email.strip().lower()
-    errors = {}
+    errors: dict[str, Reason] = {}
     if "@" not in email or len(email) > 254:
-        errors["email"] = "not an email address"
+        errors["email"] = Reason.INVALID
     if role not in ROLES:
-        errors["role"] = f"must be one of {', '.join(ROLES)}"
+        errors["role"] = Reason.INVALID
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"at least {MIN_PASSWORD_LENGTH} characters"
+        errors["password"] = Reason.TOO_SHORT
     if role != "admin" and not scope_code:
-        errors["scope"] = "managers and viewers need a unit or office scope"
+        errors["scope"] = Reason.REQUIRED
     if session.scalar(select(User.id).where(User.email == email)):
-        errors["email"] = "already registered"
+        errors["email"] = Reason.ALREADY_USED
     if errors:
         raise ValidationError("The user cannot be created.", errors)
     user = User(email=email, name=name, password_hash=hash_password(password), role=role)
@@ -52,7 +53,9 @@ def create_user(
         unit = session.scalar(select(Unit).where(Unit.code == scope_code))
         office = None if unit else session.scalar(select(Office).where(Office.code == scope_code))
         if unit is None and office is None:
-            raise ValidationError("Unknown scope.", {"scope": f"no unit or office '{scope_code}'"})
+            raise ValidationError(
+                f"No unit or office has the code {scope_code}.", {"scope": Reason.UNKNOWN_CODE}
+            )
         user.scope_unit, user.scope_office = unit, office
     session.add(user)
     session.flush()
@@ -74,7 +77,7 @@ def create_api_token(session: Session, email: str) -> str:
     """Create an API token for a user and return it; only its hash is stored."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotFound("No such user.", {"email": "unknown"})
+        raise NotFound("No such user.", {"email": Reason.UNKNOWN_CODE})
     token = new_secret("hl_")
     session.add(ApiToken(user_id=user.id, token_hash=hash_secret(token)))
     session.flush()
@@ -86,14 +89,36 @@ def create_api_token(session: Session, email: str) -> str:
 TOKEN_USE_RESOLUTION = timedelta(hours=1)
 
 
-def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    """Return the active user behind an API token, noting (to the hour) when it was used."""
+@dataclass(frozen=True)
+class TokenUse:
+    """The user an API token stands for, and whether its last-used time is due a refresh."""
+
+    user: User
+    token_id: int
+    is_use_due: bool
+
+
+def user_for_token(session: Session, token: str, now: datetime) -> TokenUse | None:
+    """Return the active user behind an API token, or None; reads, never writes.
+
+    ``is_use_due`` says that the token's last-used time is more than TOKEN_USE_RESOLUTION old:
+    the caller records it with ``note_token_use`` in a transaction of its own.
+    """
     api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token)))
     if api_token is None or api_token.revoked_at is not None or not api_token.user.is_active:
         return None
-    if api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_USE_RESOLUTION:
-        api_token.last_used_at = now
-    return api_token.user
+    due = api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_USE_RESOLUTION
+    return TokenUse(api_token.user, api_token.id, due)
+
+
+def note_token_use(session: Session, token_id: int, now: datetime) -> None:
+    """Record that an API token was used at ``now`` (bookkeeping, to the hour)."""
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def visible_offices(user: User) -> Select[tuple[Office]]:

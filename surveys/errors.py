@@ -1,6 +1,58 @@
-"""Domain errors; the web layer maps each to a form error or a JSON error with a status."""
+"""Domain errors, and the machine reasons they give per field.
+
+``message`` is a sentence for logs and the command line; what a citizen or a client reads is
+chosen by the web layer from ``code`` and from the reason of each field (see kiosk/messages.py),
+so rewording a message here never changes what anyone is shown.
+"""
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Why one field was refused: the value of ``fields[name]`` in every error."""
+
+    REQUIRED = "required"
+    TOO_LONG = "too_long"
+    TOO_SHORT = "too_short"
+    NOT_TEXT = "not_text"
+    INVALID_TEXT = "invalid_text"  # a NUL or a lone surrogate: not storable text
+    NOT_A_CHOICE = "not_a_choice"  # wrong type for a one-choice question
+    NOT_A_LIST = "not_a_list"  # wrong type for a several-choices question
+    UNKNOWN_CHOICE = "unknown_choice"
+    REPEATED_CHOICE = "repeated_choice"
+    UNKNOWN_QUESTION = "unknown_question"
+    NOT_ASKED = "not_asked"  # a follow-up answered although its trigger did not open it
+    NO_COMMENT = "no_comment"  # the survey has no free-text question for a comment
+    UNKNOWN_FIELD = "unknown_field"
+    NOT_AN_OBJECT = "not_an_object"
+    NOT_JSON = "not_json"
+    TOO_DEEP = "too_deep"
+    NOT_UUID = "not_uuid"
+    NOT_A_DATETIME = "not_a_datetime"  # ISO 8601 with a time zone
+    NOT_A_DATE = "not_a_date"  # YYYY-MM-DD
+    NOT_AN_INTEGER = "not_an_integer"
+    OUT_OF_RANGE = "out_of_range"
+    AFTER_END = "after_end"
+    IN_FUTURE = "in_future"
+    TOO_OLD = "too_old"
+    UNKNOWN_LOCALE = "unknown_locale"
+    UNKNOWN_CODE = "unknown_code"
+    INACTIVE_CODE = "inactive_code"
+    NOT_THIS_KIOSK = "not_this_kiosk"
+    NOT_FROM_A_KIOSK = "not_from_a_kiosk"
+    NOT_THIS_TICKET = "not_this_ticket"
+    USED = "used"
+    EXPIRED = "expired"
+    ALREADY_USED = "already_used"
+    ANSWERED_RECENTLY = "answered_recently"
+    GUESSABLE = "guessable"
+    NOT_DIGITS = "not_digits"
+    NOT_IN_OFFICE = "not_in_office"
+    NO_ACTIVE_CODE = "no_active_code"
+    NOT_IN_SCOPE = "not_in_scope"
+    INVALID = "invalid"
 
 
 class DomainError(Exception):
@@ -11,11 +63,12 @@ class DomainError(Exception):
     def __init__(self, message: str, fields: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
-        self.fields = fields or {}
+        #: {field name: Reason}; a field of a nested body is dotted, e.g. "answers.overall".
+        self.fields = {name: str(reason) for name, reason in (fields or {}).items()}
 
 
 class ValidationError(DomainError):
-    """Input does not fit the rules; ``fields`` names each offending field."""
+    """Input does not fit the rules; ``fields`` names each offending field and why."""
 
     code = "validation_error"
 
@@ -50,6 +103,12 @@ class TicketExpired(InvalidTransition):
     """A ticket past its expiry time."""
 
     code = "ticket_expired"
+
+
+class AlreadyAnswered(DomainError):
+    """This phone already gave a counted answer to this code a short while ago."""
+
+    code = "already_answered"
 
 
 class WrongCredentials(DomainError):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from surveys.accounts import visible_offices
-from surveys.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason, ValidationError
 from surveys.models import (
     Counter,
     KioskDevice,
@@ -24,10 +23,10 @@ from surveys.models import (
     User,
 )
 from surveys.officers import (
+    close_expired_shifts,
     current_shift,
     end_open_shifts,
     is_office_open,
-    shift_closes_at,
 )
 from surveys.tokens import hash_secret, new_secret
 
@@ -52,12 +51,14 @@ def counter_in_scope(session: Session, actor: User | None, counter_code: str) ->
         select(Counter).where(Counter.code == (counter_code or "").strip().upper())
     )
     if counter is None:
-        raise NotFound("No counter has this code.", {"counter": "unknown"})
+        raise NotFound("No counter has this code.", {"counter": Reason.UNKNOWN_CODE})
     if (
         actor is not None
         and session.scalar(_visible_office_ids(actor).where(Office.id == counter.office_id)) is None
     ):
-        raise PermissionDenied("This counter is outside your scope.", {"counter": "not yours"})
+        raise PermissionDenied(
+            "This counter is outside your scope.", {"counter": Reason.NOT_IN_SCOPE}
+        )
     return counter
 
 
@@ -244,10 +245,12 @@ def pair_by_numeric_code(
     """Redeem an 8-digit pairing code typed on the kiosk; like ``pair_device`` otherwise."""
     code = normalise_numeric_code(code)
     if not re.fullmatch(rf"[0-9]{{{NUMERIC_CODE_LENGTH}}}", code):
-        raise ValidationError("A pairing code is 8 digits.", {"code": "must be 8 digits"})
+        raise ValidationError("A pairing code is 8 digits.", {"code": Reason.NOT_DIGITS})
     pairing_id = session.scalar(_live_code(hash_secret(code), now, code_ttl))
     if pairing_id is None:
-        raise InvalidTransition("This pairing code is wrong, used or expired.", {"code": "invalid"})
+        raise InvalidTransition(
+            "This pairing code is wrong, used or expired.", {"code": Reason.INVALID}
+        )
     return _redeem(session, session.get(PairingCode, pairing_id), now, name, replacing)
 
 
@@ -276,8 +279,7 @@ def counter_target(session: Session, counter_id: int) -> Target | None:
         .where(
             Target.counter_id == counter_id,
             Target.kind == "counter",
-            Target.is_enabled.is_(True),
-            Target.rotated_at.is_(None),
+            Target.is_active,
         )
         .order_by(Target.id)
     )
@@ -322,22 +324,6 @@ def revoke_device(session: Session, actor: User, device_id: int, *, now: datetim
 # Heartbeat and state -------------------------------------------------------------------------
 
 
-def _parse_time(value: Any) -> datetime | None:
-    """Return a zoned ISO-8601 string as naive UTC, or None if it is not one."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    else:
-        return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC).replace(tzinfo=None)
-
-
 @dataclass(frozen=True)
 class KioskState:
     """What a kiosk needs to know about itself: where it stands and who is on duty."""
@@ -349,7 +335,7 @@ class KioskState:
 
 
 def kiosk_state(session: Session, device: KioskDevice, *, now: datetime) -> KioskState:
-    """Return the kiosk's counter, office and officer on duty (closing-time sign-out applied)."""
+    """Return the kiosk's counter, office and officer on duty now; reads, never writes."""
     shift = current_shift(session, device, now)
     counter = device.counter
     return KioskState(device, counter, counter.office, shift.officer if shift else None)
@@ -360,37 +346,24 @@ def record_heartbeat(
     device: KioskDevice,
     *,
     now: datetime,
-    app_version: Any,
-    queue_depth: Any,
-    oldest_queued_at: Any = None,
-    last_error: Any = None,
+    app_version: str,
+    queue_depth: int,
+    oldest_queued_at: datetime | None = None,
+    last_error: str | None = None,
 ) -> KioskState:
     """Note that a kiosk is alive and how its offline queue is doing; return its state.
 
-    Values are checked as they come from JSON; each bad one is named. An app version or last
-    error longer than its column is cut, not refused: a heartbeat must not fail over a text.
+    An app version or last error longer than its column is cut, not refused: a heartbeat must
+    not fail over a text. Shifts that ran past closing time are recorded as ended here.
     """
-    errors: dict[str, str] = {}
-    if not isinstance(app_version, str) or not app_version.strip():
-        errors["app_version"] = "required text"
-    if isinstance(queue_depth, bool) or not isinstance(queue_depth, int):
-        errors["queue_depth"] = "must be a whole number"
-    elif not 0 <= queue_depth <= QUEUE_DEPTH_MAX:
-        errors["queue_depth"] = f"must be between 0 and {QUEUE_DEPTH_MAX}"
-    oldest = None
-    if oldest_queued_at is not None:
-        oldest = _parse_time(oldest_queued_at)
-        if oldest is None:
-            errors["oldest_queued_at"] = "must be an ISO-8601 date-time with a time zone, or null"
-    if last_error is not None and not isinstance(last_error, str):
-        errors["last_error"] = "must be text or null"
-    if errors:
-        raise ValidationError("The heartbeat is not valid.", errors)
+    if not 0 <= queue_depth <= QUEUE_DEPTH_MAX:
+        raise ValidationError("The heartbeat is not valid.", {"queue_depth": Reason.OUT_OF_RANGE})
     device.last_seen_at = now
-    device.app_version = app_version.strip()[:APP_VERSION_MAX]
+    device.app_version = app_version.strip()[:APP_VERSION_MAX] or "?"
     device.queue_depth = queue_depth
-    device.oldest_queued_at = oldest if queue_depth else None
+    device.oldest_queued_at = oldest_queued_at if queue_depth else None
     device.last_error = (last_error.strip()[:LAST_ERROR_MAX] or None) if last_error else None
+    close_expired_shifts(session, device, now=now)
     state = kiosk_state(session, device, now=now)
     session.flush()
     return state
@@ -439,7 +412,11 @@ def kiosk_health(
         .join(Office, Office.id == Counter.office_id)
         .outerjoin(
             OfficerShift,
-            and_(OfficerShift.device_id == KioskDevice.id, OfficerShift.ended_at.is_(None)),
+            and_(
+                OfficerShift.device_id == KioskDevice.id,
+                OfficerShift.ended_at.is_(None),
+                OfficerShift.covers(now),
+            ),
         )
         .outerjoin(Officer, Officer.id == OfficerShift.officer_id)
         .where(KioskDevice.revoked_at.is_(None), Office.id.in_(_visible_office_ids(actor)))
@@ -451,7 +428,7 @@ def kiosk_health(
     for device, counter, office, shift, officer in session.execute(query):
         if device.id in found:
             continue
-        on_duty = officer if shift and now < shift_closes_at(shift.started_at, office) else None
+        on_duty = officer if shift is not None else None
         silent_for = now - (device.last_seen_at or device.created_at)
         found[device.id] = KioskHealth(
             device=device,

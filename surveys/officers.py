@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from surveys.accounts import visible_offices
-from surveys.errors import NotFound, PermissionDenied, ValidationError, WrongCredentials
+from surveys.errors import NotFound, PermissionDenied, Reason, ValidationError, WrongCredentials
 from surveys.models import KioskDevice, Office, Officer, OfficerShift, User
 from surveys.tokens import hash_secret, new_secret
 
@@ -37,7 +37,7 @@ def officer_in_scope(session: Session, actor: User, officer_code: str) -> Office
     """Return the officer with this code if they work in the actor's scope, else raise."""
     officer = session.scalar(select(Officer).where(Officer.code == officer_code.strip().upper()))
     if officer is None:
-        raise NotFound("No officer has this code.", {"officer": "unknown"})
+        raise NotFound("No officer has this code.", {"officer": Reason.UNKNOWN_CODE})
     if session.scalar(visible_offices(actor).where(Office.id == officer.office_id)) is None:
         raise PermissionDenied("This officer works outside your scope.")
     return officer
@@ -46,13 +46,11 @@ def officer_in_scope(session: Session, actor: User, officer_code: str) -> Office
 def check_pin_strength(pin: str) -> None:
     """Refuse a PIN that is not 4–8 digits, or that anyone would guess first."""
     if not isinstance(pin, str) or not PIN_PATTERN.fullmatch(pin):
-        raise ValidationError("A PIN is 4 to 8 digits.", {"pin": "must be 4 to 8 digits"})
+        raise ValidationError("A PIN is 4 to 8 digits.", {"pin": Reason.NOT_DIGITS})
     digits = [int(d) for d in pin]
     steps = {b - a for a, b in zip(digits, digits[1:], strict=False)}
     if len(set(digits)) == 1 or steps in ({1}, {-1}):
-        raise ValidationError(
-            "This PIN is too easy to guess.", {"pin": "repeated or consecutive digits"}
-        )
+        raise ValidationError("This PIN is too easy to guess.", {"pin": Reason.GUESSABLE})
 
 
 def set_officer_pin(session: Session, actor: User, officer_code: str, pin: str) -> Officer:
@@ -107,35 +105,46 @@ def end_open_shifts(session: Session, device: KioskDevice, *, now: datetime, rea
 
 
 def current_shift(session: Session, device: KioskDevice, now: datetime) -> OfficerShift | None:
-    """Return the open shift on this kiosk, ending it first if its closing time has passed.
+    """Return the shift on duty on this kiosk at ``now``, or None. Reads, never writes.
 
-    With nobody signed in (``device.officer_id`` is None) this runs no query at all.
+    A shift past the office's closing time is simply no longer on duty; heartbeats and
+    sign-ins record its end later (``close_expired_shifts``). With nobody signed in
+    (``device.officer_id`` is None) this runs no query at all.
     """
     if device.officer_id is None:
         return None
-    shift = session.scalar(
+    return session.scalar(
         select(OfficerShift)
-        .join(OfficerShift.officer)
-        .join(Officer.office)
-        .options(contains_eager(OfficerShift.officer).contains_eager(Officer.office))
-        .where(OfficerShift.device_id == device.id, OfficerShift.ended_at.is_(None))
+        .options(selectinload(OfficerShift.officer))
+        .where(
+            OfficerShift.device_id == device.id,
+            OfficerShift.ended_at.is_(None),
+            OfficerShift.covers(now),
+        )
         .order_by(OfficerShift.started_at.desc(), OfficerShift.id.desc())
         .limit(1)
     )
-    if shift is None:
+
+
+def close_expired_shifts(session: Session, device: KioskDevice, *, now: datetime) -> None:
+    """Record the end, at closing time, of shifts on this kiosk that nobody signed out of."""
+    if device.officer_id is None:
+        return
+    expired = session.scalars(
+        select(OfficerShift).where(
+            OfficerShift.device_id == device.id,
+            OfficerShift.ended_at.is_(None),
+            OfficerShift.closes_at <= now,
+        )
+    ).all()
+    for shift in expired:
+        _end_shift(shift, shift.closes_at, "closing_time")
+    if expired and current_shift(session, device, now) is None:
         device.officer_id = None
-        return None
-    closing = shift_closes_at(shift.started_at, shift.officer.office)
-    if now >= closing:
-        # Attribution stops at closing time, not at whenever the kiosk next spoke.
-        _end_shift(shift, closing, "closing_time")
-        device.officer_id = None
-        return None
-    return shift
 
 
 def officer_on_duty(session: Session, device: KioskDevice, now: datetime) -> Officer | None:
-    """Return the officer signed in on this kiosk now, applying the closing-time sign-out."""
+    """Return the officer signed in on this kiosk now (none after closing time)."""
     shift = current_shift(session, device, now)
     return shift.officer if shift is not None else None
 
@@ -148,25 +157,19 @@ def officer_for_rating(
     A live rating costs no query when nobody is signed in, one when somebody is. A rating
     replayed from the tablet's offline queue belongs to the shift that covered its time.
     """
-    shift = current_shift(session, device, now)
-    if shift is not None and submitted_at >= shift.started_at:
-        return shift.officer_id
     is_live = now - submitted_at <= LIVE_WINDOW
-    if shift is None and is_live:
+    if device.officer_id is None and is_live:
         return None
     covering = session.scalar(
         select(OfficerShift.officer_id)
-        .where(
-            OfficerShift.device_id == device.id,
-            OfficerShift.started_at <= submitted_at,
-            or_(OfficerShift.ended_at.is_(None), OfficerShift.ended_at > submitted_at),
-        )
-        .order_by(OfficerShift.started_at.desc())
+        .where(OfficerShift.device_id == device.id, OfficerShift.covers(submitted_at))
+        .order_by(OfficerShift.started_at.desc(), OfficerShift.id.desc())
         .limit(1)
     )
-    if covering is None and shift is not None and is_live:
+    if covering is None and is_live:
         # A live rating stamped just before the sign-in: the tablet's clock runs behind.
-        return shift.officer_id
+        shift = current_shift(session, device, now)
+        return shift.officer_id if shift is not None else None
     return covering
 
 
@@ -228,6 +231,7 @@ def sign_in_officer(
         or officer.office_id != device.counter.office_id
     ):
         raise WrongCredentials(WRONG_CREDENTIALS)
+    close_expired_shifts(session, device, now=now)
     shift = current_shift(session, device, now)
     if shift is not None and shift.officer_id == officer.id:
         return officer
@@ -241,10 +245,20 @@ def sign_in_officer(
         )
     ).all()
     for other in elsewhere:
-        _end_shift(other, now, "replaced")
+        if other.closes_at <= now:
+            _end_shift(other, other.closes_at, "closing_time")
+        else:
+            _end_shift(other, now, "replaced")
         if other.device.officer_id == officer.id:
             other.device.officer_id = None
-    session.add(OfficerShift(officer_id=officer.id, device_id=device.id, started_at=now))
+    session.add(
+        OfficerShift(
+            officer_id=officer.id,
+            device_id=device.id,
+            started_at=now,
+            closes_at=shift_closes_at(now, officer.office),
+        )
+    )
     device.officer_id = officer.id
     session.flush()
     return officer
@@ -252,6 +266,7 @@ def sign_in_officer(
 
 def sign_out_officer(session: Session, device: KioskDevice, *, now: datetime) -> None:
     """Sign out whoever is on duty on this kiosk (nothing to do when nobody is)."""
+    close_expired_shifts(session, device, now=now)
     if current_shift(session, device, now) is not None:
         end_open_shifts(session, device, now=now, reason="sign_out")
     session.flush()

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from surveys.errors import ValidationError
 from surveys.models import (
     Answer,
     Choice,
@@ -24,48 +23,8 @@ from surveys.models import (
     Target,
     Ticket,
 )
-from surveys.stats import Rate, mean_score, satisfaction_rate
-
-#: Longest range a summary may cover, so one request cannot scan a decade.
-MAX_RANGE_DAYS = 3660
-
-
-@dataclass(frozen=True)
-class DateRange:
-    start: date
-    end: date
-
-    @classmethod
-    def parse(cls, start: str | None, end: str | None, *, today: date, default_days: int = 30):
-        """Parse YYYY-MM-DD bounds; missing ones default to the last ``default_days`` days."""
-        errors = {}
-        parsed = {}
-        for name, value in (("from", start), ("to", end)):
-            if value in (None, ""):
-                continue
-            try:
-                parsed[name] = date.fromisoformat(value)
-            except ValueError:
-                errors[name] = "must be a date as YYYY-MM-DD"
-        if errors:
-            raise ValidationError("The date range is not valid.", errors)
-        end_day = parsed.get("to", today)
-        start_day = parsed.get("from", end_day - timedelta(days=default_days - 1))
-        if start_day > end_day:
-            raise ValidationError("The range starts after it ends.", {"from": "after 'to'"})
-        if (end_day - start_day).days > MAX_RANGE_DAYS:
-            raise ValidationError("The range is too long.", {"from": "more than ten years"})
-        return cls(start_day, end_day)
-
-    def utc_bounds(self, timezone: str) -> tuple[datetime, datetime]:
-        """Return [start, end) in naive UTC for these local calendar days."""
-        zone = ZoneInfo(timezone)
-        start = datetime.combine(self.start, time.min, zone)
-        end = datetime.combine(self.end + timedelta(days=1), time.min, zone)
-        return (
-            start.astimezone(UTC).replace(tzinfo=None),
-            end.astimezone(UTC).replace(tzinfo=None),
-        )
+from surveys.periods import DateRange
+from surveys.stats import Rate, choice_score, mean_score, satisfaction_rate
 
 
 @dataclass
@@ -165,6 +124,7 @@ def office_summary(
         Response.office_id == office.id,
         Response.submitted_at >= start,
         Response.submitted_at < end,
+        Response.is_counted,
     )
     total, positives, verified = session.execute(
         select(
@@ -204,6 +164,7 @@ def office_summary(
     levels = _levels(session, questions.values())
 
     summaries: dict[str, QuestionSummary] = {}
+
     # Headline, then rated questions, then follow-ups, then free text (surveys of different
     # lengths would otherwise interleave by position).
     def reading_order(q: Question):
@@ -235,9 +196,10 @@ def office_summary(
         summary.choice_texts[choice.key] = (choice.text_vi, choice.text_en)
         if choice.polarity == "positive":
             summary.positives += count
-        if question.kind == "scale" and levels[question.id] > 1:
-            score = (levels[question.id] - 1 - choice.position) / (levels[question.id] - 1) * 100
-            summary.scores.append((score, count))
+        if question.kind == "scale":
+            score = choice_score(choice.position, levels[question.id])
+            if score is not None:
+                summary.scores.append((score, count))
     return OfficeSummary(
         office=office,
         period=period,
@@ -295,6 +257,7 @@ def offices_overview(
                 Response.office_id.in_([o.id for o in members]),
                 Response.submitted_at >= start,
                 Response.submitted_at < end,
+                Response.is_counted,
             )
             .group_by(Response.office_id)
         ).all()
@@ -340,6 +303,7 @@ def response_rows(
         Response.office_id == office.id,
         Response.submitted_at >= start,
         Response.submitted_at < end,
+        Response.is_counted,
     )
     question_keys = session.scalars(
         select(Question.key)

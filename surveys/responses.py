@@ -1,38 +1,61 @@
-"""Validating a citizen's answers against their survey and storing them once."""
+"""One door for every rating: checking a citizen's answers and storing them exactly once.
+
+``submit_response`` is the only way a response enters the database, whatever the channel: the
+phone form, the no-JavaScript kiosk form, the ticket form and the JSON API all call it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, insert, select
 from sqlalchemy.orm import Session
 
-from surveys.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from surveys.models import Answer, KioskDevice, Response, Survey, Target
+from surveys.errors import (
+    AlreadyAnswered,
+    Conflict,
+    PermissionDenied,
+    Reason,
+    TicketUsed,
+    ValidationError,
+)
+from surveys.models import Answer, KioskDevice, Response
 from surveys.models.survey import POLARITY_VALUE
-from surveys.officers import officer_for_rating
-from surveys.spec import SurveySpec, survey_spec
-from surveys.tokens import normalise_code
+from surveys.officers import LIVE_WINDOW, officer_for_rating
+from surveys.spec import QuestionSpec, SurveySpec
+from surveys.targets import TargetRef, load_target
+from surveys.tickets import claim_ticket, ticket_for_response
 
 LOCALES = ("vi", "en")
-#: Kiosk clocks drift; a timestamp this far ahead of the server is still accepted.
-CLOCK_SKEW = timedelta(minutes=5)
-#: How old a kiosk's queued rating may be when it finally reaches the server.
-KIOSK_MAX_AGE = timedelta(days=7)
-#: A phone submits as it answers; anything older is not a live answer.
-PHONE_MAX_AGE = timedelta(hours=1)
+CHANNELS = ("kiosk", "qr", "ticket")
+#: Longest free text when a question does not set its own limit.
+DEFAULT_TEXT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class SubmitPolicy:
+    """How far a response's own timestamp may stray from the server's clock."""
+
+    #: Kiosk clocks drift; a timestamp this far ahead of the server is still accepted.
+    clock_skew: timedelta = timedelta(minutes=5)
+    #: How old a kiosk's queued rating may be when it finally reaches the server.
+    kiosk_max_age: timedelta = timedelta(days=7)
+    #: A phone submits as it answers; anything older is not a live answer.
+    phone_max_age: timedelta = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class ResponseInput:
-    """A submission as the client sent it, before validation against a survey."""
+    """A submission as the client sent it, before it is checked against a survey."""
 
     id: uuid.UUID
+    #: The code answered; empty when a ticket names the survey.
     target_code: str
     answers: dict[str, Any]
     locale: str = "vi"
@@ -56,132 +79,314 @@ class ResponseInput:
             # Only when present, so the digests of responses without a ticket never change.
             canonical["ticket"] = self.ticket_code
         encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True, default=str)
-        return hashlib.sha256(encoded.encode()).hexdigest()
+        return hashlib.sha256(encoded.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def parse_response_input(data: Any) -> ResponseInput:
-    """Turn a decoded JSON body into a ResponseInput, naming every malformed field."""
-    if not isinstance(data, dict):
-        raise ValidationError("The body must be a JSON object.", {"body": "not an object"})
-    errors: dict[str, str] = {}
-    try:
-        response_id = uuid.UUID(str(data.get("id", "")))
-    except ValueError:
-        errors["id"] = "must be a UUID"
-        response_id = None
-    target = data.get("target")
-    ticket = data.get("ticket")
-    if ticket is not None and (not isinstance(ticket, str) or not ticket.strip()):
-        errors["ticket"] = "must be a ticket code"
-    if ticket is not None and target is None:
-        target = ""  # a ticket names its own survey
-    elif not isinstance(target, str) or not target.strip():
-        errors["target"] = "must be a target code"
-    answers = data.get("answers")
-    if not isinstance(answers, dict):
-        errors["answers"] = "must be an object of question key to answer"
-    locale = data.get("locale", "vi")
-    if locale not in LOCALES:
-        errors["locale"] = "must be 'vi' or 'en'"
-    comment = data.get("comment")
-    if comment is not None and not isinstance(comment, str):
-        errors["comment"] = "must be text"
-    submitted_at = None
-    raw_time = data.get("submitted_at")
-    if raw_time is not None:
-        submitted_at = _parse_time(raw_time)
-        if submitted_at is None:
-            errors["submitted_at"] = "must be an ISO-8601 date-time with a time zone"
-    unknown = set(data) - {"id", "target", "ticket", "answers", "locale", "comment", "submitted_at"}
-    for key in sorted(unknown):
-        errors[key] = "unknown field"
-    if errors:
-        raise ValidationError("The response is not valid.", errors)
-    return ResponseInput(
-        id=response_id,
-        target_code=target.strip().upper(),
-        answers=answers,
-        locale=locale,
-        comment=comment,
+@dataclass(frozen=True)
+class Submission:
+    """What happened to a submitted response."""
+
+    id: uuid.UUID
+    #: False when this was a replay of a response stored before (nothing new was stored).
+    is_new: bool
+    target: TargetRef
+    channel: str
+    #: Held back from the figures until an administrator accepts it.
+    is_suspect: bool = False
+
+
+#: Called with the target of a new live rating; True means the code is over its ceiling.
+CeilingCheck = Callable[[TargetRef], bool]
+
+
+def submit_response(
+    session: Session,
+    payload: ResponseInput,
+    *,
+    now: datetime,
+    policy: SubmitPolicy = SubmitPolicy(),
+    device: KioskDevice | None = None,
+    replay_only: bool = False,
+    over_ceiling: CeilingCheck | None = None,
+) -> Submission:
+    """Store one citizen's response exactly once; flush, never commit.
+
+    The channel follows from what came in: "ticket" when the payload redeems a ticket, "kiosk"
+    with a paired ``device``, else "qr". The same id with the same body again returns the
+    stored result (``is_new`` False); with another body it raises Conflict. Two copies that
+    arrive at the same instant are told apart by the database: the insert does nothing on an
+    existing id, and the loser reads the winner's row (its transaction is never aborted, so
+    whatever else the request writes, such as an outbox row, stays valid).
+
+    ``replay_only``: this client may not add a new answer now (the phone window); a replay is
+    still acknowledged, anything else raises AlreadyAnswered. ``over_ceiling`` decides, for
+    a new live rating, whether its code is over its hourly ceiling: such a rating is stored
+    but held as suspect. Raises ValidationError, NotFound, PermissionDenied, TicketUsed,
+    TicketExpired, Conflict or AlreadyAnswered.
+    """
+    body_hash = payload.body_hash()
+    if payload.ticket_code is not None:
+        if device is not None:
+            raise ValidationError(
+                "Kiosks do not redeem tickets.", {"ticket": Reason.NOT_FROM_A_KIOSK}
+            )
+        return _redeem(session, payload, body_hash, now=now, policy=policy)
+
+    target, spec = load_target(session, payload.target_code)
+    channel = "kiosk" if device is not None else "qr"
+    if device is not None and device.counter_id != target.counter_id:
+        raise PermissionDenied(
+            "This kiosk may only send ratings for its own counter.",
+            {"target": Reason.NOT_THIS_KIOSK},
+        )
+    if replay_only:
+        replay = find_replay(session, payload.id, body_hash, target, channel)
+        if replay is None:
+            raise AlreadyAnswered(
+                "This phone already rated this code a short while ago.",
+                {"target": Reason.ANSWERED_RECENTLY},
+            )
+        return replay
+    submitted_at = _check_time(payload.submitted_at, now, policy, is_kiosk=device is not None)
+    rows = validate_answers(spec, payload.answers, payload.comment)
+    officer_id = target.officer_id
+    if officer_id is None and device is not None:
+        officer_id = officer_for_rating(session, device, submitted_at=submitted_at, now=now)
+    is_live = now - submitted_at <= LIVE_WINDOW
+    is_suspect = bool(over_ceiling is not None and is_live and over_ceiling(target))
+    return _store(
+        session,
+        payload,
+        body_hash,
+        target=target,
+        spec=spec,
+        rows=rows,
+        channel=channel,
+        now=now,
         submitted_at=submitted_at,
-        ticket_code=normalise_code(ticket) if isinstance(ticket, str) else None,
+        officer_id=officer_id,
+        device_id=device.id if device is not None else None,
+        is_suspect=is_suspect,
     )
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC).replace(tzinfo=None)
+def _redeem(
+    session: Session, payload: ResponseInput, body_hash: str, *, now: datetime, policy: SubmitPolicy
+) -> Submission:
+    """Store the one verified response of a ticket; a replay of it returns it unchanged.
+
+    Single use holds under concurrency: the ticket is claimed by a conditional UPDATE in the
+    same transaction as the insert (the loser of a race updates no row once the winner
+    commits), and response.ticket_id is UNIQUE as a last line of defence.
+    """
+    ticket, target_code = ticket_for_response(session, payload.ticket_code)
+    target, spec = load_target(session, target_code)
+    if payload.target_code and payload.target_code != target.code:
+        raise ValidationError(
+            "The target does not match the ticket.", {"target": Reason.NOT_THIS_TICKET}
+        )
+    if (replay := find_replay(session, payload.id, body_hash, target, "ticket")) is not None:
+        return replay
+    submitted_at = _check_time(payload.submitted_at, now, policy, is_kiosk=False)
+    rows = validate_answers(spec, payload.answers, payload.comment)
+    if not claim_ticket(session, ticket, now=now):
+        # Used since our first look: by this very response (a concurrent copy) it is a replay.
+        if (replay := find_replay(session, payload.id, body_hash, target, "ticket")) is not None:
+            return replay
+        ticket.check_usable(now)  # raises TicketUsed or TicketExpired
+        raise TicketUsed("This ticket could not be claimed.", {"ticket": Reason.USED})
+    return _store(
+        session,
+        payload,
+        body_hash,
+        target=target,
+        spec=spec,
+        rows=rows,
+        channel="ticket",
+        now=now,
+        submitted_at=submitted_at,
+        officer_id=target.officer_id or ticket.officer_id,
+        device_id=None,
+        is_suspect=False,
+        ticket_id=ticket.id,
+        is_verified=True,
+    )
 
 
-def validate_answers(spec: SurveySpec, answers: dict[str, Any], comment: str | None = None):
+def _insert_statement(dialect: str) -> Insert:
+    """INSERT INTO response ... ON CONFLICT (id) DO NOTHING, for the session's database."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - the two engines the product supports
+        raise NotImplementedError(f"No idempotent insert for {dialect}")
+    return (
+        dialect_insert(Response.__table__)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .execution_options(preserve_rowcount=True)
+    )
+
+
+#: Built once per dialect: statements SQLAlchemy has compiled before cost only their parameters.
+_INSERT_RESPONSE: dict[str, Insert] = {}
+_INSERT_ANSWERS = insert(Answer.__table__)
+
+
+def _store(
+    session: Session,
+    payload: ResponseInput,
+    body_hash: str,
+    *,
+    target: TargetRef,
+    spec: SurveySpec,
+    rows: list[tuple[QuestionSpec, list[int] | str]],
+    channel: str,
+    now: datetime,
+    submitted_at: datetime,
+    officer_id: int | None,
+    device_id: int | None,
+    is_suspect: bool,
+    ticket_id: int | None = None,
+    is_verified: bool = False,
+) -> Submission:
+    connection = session.connection()
+    dialect = connection.dialect.name
+    statement = _INSERT_RESPONSE.get(dialect)
+    if statement is None:
+        statement = _INSERT_RESPONSE[dialect] = _insert_statement(dialect)
+    headline = spec.headline
+    headline_choice = headline.by_key[payload.answers[headline.key]]
+    inserted = connection.execute(
+        statement,
+        {
+            "id": payload.id,
+            "target_id": target.id,
+            "survey_id": spec.id,
+            "office_id": target.office_id,
+            "counter_id": target.counter_id,
+            "officer_id": officer_id,
+            "device_id": device_id,
+            "channel": channel,
+            "locale": payload.locale,
+            "submitted_at": submitted_at,
+            "received_at": now,
+            "headline_polarity": POLARITY_VALUE[headline_choice.polarity],
+            "is_verified": is_verified,
+            "ticket_id": ticket_id,
+            "body_hash": body_hash,
+            "is_suspect": is_suspect,
+        },
+    ).rowcount
+    if inserted != 1:
+        # The id is taken: by an earlier copy of this response, or by another response.
+        replay = find_replay(session, payload.id, body_hash, target, channel)
+        if replay is None:  # pragma: no cover - a row that vanished between two statements
+            raise Conflict(
+                "The response could not be stored; send it again.", {"id": Reason.INVALID}
+            )
+        return replay
+    answer_rows = []
+    for question, value in rows:
+        if isinstance(value, str):
+            answer_rows.append(
+                {
+                    "response_id": payload.id,
+                    "question_id": question.id,
+                    "choice_id": None,
+                    "text": value,
+                }
+            )
+        else:
+            answer_rows.extend(
+                {
+                    "response_id": payload.id,
+                    "question_id": question.id,
+                    "choice_id": choice,
+                    "text": None,
+                }
+                for choice in value
+            )
+    connection.execute(_INSERT_ANSWERS, answer_rows)
+    return Submission(payload.id, True, target, channel, is_suspect)
+
+
+def find_replay(
+    session: Session, response_id: uuid.UUID, body_hash: str, target: TargetRef, channel: str
+) -> Submission | None:
+    """Return the stored response with this id if the body matches; raise Conflict if not."""
+    stored = session.execute(
+        select(Response.body_hash, Response.is_suspect).where(Response.id == response_id)
+    ).one_or_none()
+    if stored is None:
+        return None
+    if stored.body_hash != body_hash:
+        raise Conflict(
+            "A different response was already stored under this id.", {"id": Reason.ALREADY_USED}
+        )
+    return Submission(response_id, False, target, channel, stored.is_suspect)
+
+
+def validate_answers(
+    spec: SurveySpec, answers: dict[str, Any], comment: str | None = None
+) -> list[tuple[QuestionSpec, list[int] | str]]:
     """Check answers against the survey; return [(question, choice ids or text)] to store.
 
-    Raises ValidationError naming each field: unknown question or choice, wrong type, a
+    Raises ValidationError with a Reason per field: unknown question or choice, wrong type, a
     follow-up answered without its trigger, a missing headline or required answer, a text
     over its limit.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Reason] = {}
     answers = dict(answers)
     if comment:
-        target_question = spec.comment_question
-        if target_question is None:
-            errors["comment"] = "this survey takes no comment"
-        elif answers.get(target_question.key) not in (None, "", comment):
-            errors["comment"] = f"conflicts with answers.{target_question.key}"
+        text_question = spec.comment_question
+        if text_question is None:
+            errors["comment"] = Reason.NO_COMMENT
+        elif answers.get(text_question.key) not in (None, "", comment):
+            errors["comment"] = Reason.INVALID
         else:
-            answers[target_question.key] = comment
+            answers[text_question.key] = comment
 
-    rows: list[tuple[Any, list[int] | str]] = []
+    rows: list[tuple[QuestionSpec, list[int] | str]] = []
     for key, value in answers.items():
         question = spec.question(key)
         field = f"answers.{key}"
         if question is None:
-            errors[field] = "unknown question"
+            errors[field] = Reason.UNKNOWN_QUESTION
             continue
         if question.kind in ("scale", "choice"):
             if not isinstance(value, str):
-                errors[field] = "must be one choice key"
+                errors[field] = Reason.NOT_A_CHOICE
             elif value not in question.by_key:
-                errors[field] = f"unknown choice '{value}'"
+                errors[field] = Reason.UNKNOWN_CHOICE
             else:
                 rows.append((question, [question.by_key[value].id]))
         elif question.kind == "multi":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors[field] = "must be a list of choice keys"
-            elif unknown := [v for v in value if v not in question.by_key]:
-                errors[field] = f"unknown choice '{unknown[0]}'"
+                errors[field] = Reason.NOT_A_LIST
+            elif any(v not in question.by_key for v in value):
+                errors[field] = Reason.UNKNOWN_CHOICE
             elif len(set(value)) != len(value):
-                errors[field] = "a choice is listed twice"
+                errors[field] = Reason.REPEATED_CHOICE
             elif value:
                 rows.append((question, [question.by_key[v].id for v in value]))
         else:
             if not isinstance(value, str):
-                errors[field] = "must be text"
-            elif len(value) > (question.max_length or 1000):
-                errors[field] = f"longer than {question.max_length or 1000} characters"
+                errors[field] = Reason.NOT_TEXT
+            elif len(value) > (question.max_length or DEFAULT_TEXT_LIMIT):
+                errors[field] = Reason.TOO_LONG
             elif value.strip():
                 rows.append((question, value.strip()))
 
     valid = {q.key: answers[q.key] for q, _ in rows}
     for question, _ in rows:
         if not spec.is_shown(question, valid):
-            trigger = question.show_if["question"]
-            errors[f"answers.{question.key}"] = f"only asked after a negative '{trigger}'"
-    headline = spec.headline
-    if headline.key not in valid and f"answers.{headline.key}" not in errors:
-        errors[f"answers.{headline.key}"] = "the headline question must be answered"
+            errors[f"answers.{question.key}"] = Reason.NOT_ASKED
     for question in spec.questions:
         field = f"answers.{question.key}"
-        if question.is_required and question.key not in valid and field not in errors:
-            if spec.is_shown(question, valid):
-                errors[field] = "required"
+        needed = question.is_headline or (question.is_required and spec.is_shown(question, valid))
+        if needed and question.key not in valid and field not in errors:
+            errors[field] = Reason.REQUIRED
     if errors:
         raise ValidationError("The answers do not fit the survey.", errors)
     return rows
@@ -200,132 +405,18 @@ def drop_hidden_answers(spec: SurveySpec, answers: dict[str, Any]) -> dict[str, 
     }
 
 
-@dataclass(frozen=True)
-class Recorded:
-    id: uuid.UUID
-    is_new: bool
-
-
-def load_target(session: Session, code: str) -> tuple[Target, SurveySpec]:
-    """Return an active target and its survey spec, or raise NotFound."""
-    row = session.execute(
-        select(Target, Survey.created_at)
-        .join(Survey, Survey.id == Target.survey_id)
-        .where(Target.code == code.strip().upper())
-    ).one_or_none()
-    if row is None:
-        raise NotFound("No survey has this code.", {"target": "unknown code"})
-    target, created_at = row
-    if not target.is_active:
-        raise NotFound("This survey code is no longer in use.", {"target": "inactive code"})
-    return target, survey_spec(session, target.survey_id, created_at)
-
-
-def record_response(
-    session: Session,
-    payload: ResponseInput,
-    *,
-    now: datetime,
-    channel: str,
-    device: KioskDevice | None = None,
-    officer_id: int | None = None,
-    is_verified: bool = False,
-    ticket_id: int | None = None,
-    target_code: str | None = None,
-) -> Recorded:
-    """Validate and store one response; a replay of a stored one returns it unchanged.
-
-    Flushes but does not commit. When two requests with the same id race, the second one's
-    flush raises IntegrityError; the caller rolls back and calls ``find_replay``.
-    ``target_code`` overrides the payload's (a ticket's survey); ``ticket_id`` links the ticket.
-    """
-    body_hash = payload.body_hash()
-    existing = find_replay(session, payload.id, body_hash)
-    if existing is not None:
-        return existing
-
-    target, spec = load_target(session, target_code or payload.target_code)
-    if device is not None and device.counter_id != target.counter_id:
-        raise PermissionDenied(
-            "This kiosk may only send ratings for its own counter.", {"target": "not this kiosk's"}
-        )
-    submitted_at = _check_time(payload.submitted_at, now, device is not None)
-    rows = validate_answers(spec, payload.answers, payload.comment)
-    headline_choice = next(
-        spec.headline.by_key[payload.answers[spec.headline.key]] for q, _ in rows if q.is_headline
-    )
-    # An officer's own code wins; else whoever was signed in on the kiosk when the citizen rated.
-    officer_id = target.officer_id or officer_id
-    if officer_id is None and device is not None:
-        officer_id = officer_for_rating(session, device, submitted_at=submitted_at, now=now)
-    # Core inserts on the tables: the ORM's bulk machinery costs more than the database here.
-    session.execute(
-        insert(Response.__table__).values(
-            id=payload.id,
-            target_id=target.id,
-            survey_id=spec.id,
-            office_id=target.office_id,
-            counter_id=target.counter_id,
-            officer_id=officer_id,
-            device_id=device.id if device else None,
-            channel=channel,
-            locale=payload.locale,
-            submitted_at=submitted_at,
-            received_at=now,
-            headline_polarity=POLARITY_VALUE[headline_choice.polarity],
-            is_verified=is_verified,
-            ticket_id=ticket_id,
-            body_hash=body_hash,
-        )
-    )
-    # Every row names the same columns, so the answers go in one executemany.
-    answer_rows = []
-    for question, value in rows:
-        if isinstance(value, str):
-            answer_rows.append(
-                {
-                    "response_id": payload.id,
-                    "question_id": question.id,
-                    "choice_id": None,
-                    "text": value,
-                }
-            )
-        else:
-            answer_rows.extend(
-                {
-                    "response_id": payload.id,
-                    "question_id": question.id,
-                    "choice_id": choice_id,
-                    "text": None,
-                }
-                for choice_id in value
-            )
-    session.execute(insert(Answer.__table__), answer_rows)
-    return Recorded(payload.id, True)
-
-
-def find_replay(session: Session, response_id: uuid.UUID, body_hash: str) -> Recorded | None:
-    """Return the stored response with this id if the body matches; raise Conflict if not."""
-    stored_hash = session.scalar(select(Response.body_hash).where(Response.id == response_id))
-    if stored_hash is None:
-        return None
-    if stored_hash != body_hash:
-        raise Conflict(
-            "A different response was already stored under this id.", {"id": "already used"}
-        )
-    return Recorded(response_id, False)
-
-
-def _check_time(submitted_at: datetime | None, now: datetime, is_kiosk: bool) -> datetime:
+def _check_time(
+    submitted_at: datetime | None, now: datetime, policy: SubmitPolicy, *, is_kiosk: bool
+) -> datetime:
     if submitted_at is None:
         return now
-    if submitted_at > now + CLOCK_SKEW:
+    if submitted_at > now + policy.clock_skew:
         raise ValidationError(
-            "The response is dated in the future.", {"submitted_at": "in the future"}
+            "The response is dated in the future.", {"submitted_at": Reason.IN_FUTURE}
         )
-    max_age = KIOSK_MAX_AGE if is_kiosk else PHONE_MAX_AGE
+    max_age = policy.kiosk_max_age if is_kiosk else policy.phone_max_age
     if submitted_at < now - max_age:
         raise ValidationError(
-            "The response is too old to be accepted.", {"submitted_at": f"older than {max_age}"}
+            "The response is too old to be accepted.", {"submitted_at": Reason.TOO_OLD}
         )
     return submitted_at

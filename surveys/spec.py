@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from surveys.errors import NotFound
 from surveys.models import Question, Survey
+from surveys.stats import choice_score
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,9 @@ class QuestionSpec:
 
     def score(self, choice: ChoiceSpec) -> float | None:
         """Return a scale choice's score: best 100, worst 0, evenly spaced between."""
-        if self.kind != "scale" or len(self.choices) < 2:
+        if self.kind != "scale":
             return None
-        return (len(self.choices) - 1 - choice.position) / (len(self.choices) - 1) * 100
+        return choice_score(choice.position, len(self.choices))
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,17 @@ def satisfaction_rate(positives: int, n: int, min_n: int) -> Rate:
     return Rate(n, positives, round(positives / n, 4), round(low, 4), round(high, 4))
 
 
+def choice_score(position: int, levels: int) -> float | None:
+    """Return the score of the choice at ``position`` (0 = best) of a scale of ``levels``.
+
+    The best choice scores 100, the worst 0, the others evenly spaced between: the one formula
+    behind every mean score (PRODUCT.md, "Mean score").
+    """
+    if levels < 2 or not 0 <= position < levels:
+        return None
+    return (levels - 1 - position) / (levels - 1) * 100
+
+
 def mean_score(score_counts: list[tuple[float, int]]) -> float | None:
     """Return the mean of scores weighted by their counts, or None without answers."""
     total = sum(count for _, count in score_counts)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from surveys.accounts import office_in_scope
-from surveys.errors import InvalidTransition, NotFound, PermissionDenied
-from surveys.models import Office, Target, User
+from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason
+from surveys.models import Counter, Office, Officer, Survey, Target, User
+from surveys.spec import SurveySpec, survey_spec
 from surveys.tokens import CODE_LENGTH, is_code_shaped, new_code, normalise_code
 
 
@@ -25,8 +27,7 @@ def public_codes(session: Session, office_ids: Iterable[int]) -> dict[tuple[int,
         .where(
             Target.office_id.in_(ids),
             Target.kind.in_(("office", "counter")),
-            Target.is_enabled.is_(True),
-            Target.rotated_at.is_(None),
+            Target.is_active,
         )
         .order_by(Target.id.desc())
     ).all()
@@ -35,27 +36,184 @@ def public_codes(session: Session, office_ids: Iterable[int]) -> dict[tuple[int,
 
 
 @dataclass(frozen=True)
+class TargetRef:
+    """What answering a code needs to know about it, without touching the ORM.
+
+    Immutable and cached per process (see ``find_target``): the phone page, the submit path
+    and the kiosk read it on every request.
+    """
+
+    id: int
+    code: str
+    kind: str
+    office_id: int
+    counter_id: int | None
+    officer_id: int | None
+    survey_id: int
+    survey_created_at: datetime
+    #: "active", "disabled" or "replaced".
+    state: str
+    office_name: str
+    counter_name: str | None
+    officer_name: str | None
+    #: How many counters the code stands for: its office's count for an office's own code.
+    counters_served: int
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == "active"
+
+    @property
+    def label(self) -> str:
+        """Return the name a citizen sees: the officer, counter or office."""
+        if self.officer_name is not None:
+            return self.officer_name
+        if self.counter_name is not None:
+            return f"{self.counter_name} · {self.office_name}"
+        return self.office_name
+
+
+#: How long a looked-up code is trusted before it is read again. A code paused or rotated on
+#: another server stops answering here within this time; on this server, at once.
+TARGET_CACHE_SECONDS = 30.0
+
+
+class TargetCache:
+    """Codes already looked up, by code, each with the monotonic time it was read."""
+
+    def __init__(self, seconds: float = TARGET_CACHE_SECONDS):
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, TargetRef]] = {}
+
+    def get(self, code: str) -> TargetRef | None:
+        entry = self._entries.get(code)
+        if entry is None or time.monotonic() - entry[0] > self.seconds:
+            return None
+        return entry[1]
+
+    def put(self, ref: TargetRef) -> None:
+        if len(self._entries) > 50_000:
+            self._entries.clear()
+        self._entries[ref.code] = (time.monotonic(), ref)
+
+    def forget(self, code: str) -> None:
+        self._entries.pop(code, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+TARGETS = TargetCache()
+
+
+def _state(is_enabled: bool, rotated_at: datetime | None) -> str:
+    if rotated_at is not None:
+        return "replaced"
+    return "active" if is_enabled else "disabled"
+
+
+_OTHER_COUNTER = aliased(Counter)
+_COUNTERS_OF_OFFICE = (
+    select(func.count(_OTHER_COUNTER.id))
+    .where(_OTHER_COUNTER.office_id == Target.office_id)
+    .correlate(Target)
+    .scalar_subquery()
+)
+_TARGET_REF_QUERY = (
+    select(
+        Target.id,
+        Target.code,
+        Target.kind,
+        Target.office_id,
+        Target.counter_id,
+        Target.officer_id,
+        Target.survey_id,
+        Survey.created_at,
+        Target.is_enabled,
+        Target.rotated_at,
+        Office.name,
+        Counter.name,
+        Officer.name,
+        _COUNTERS_OF_OFFICE,
+    )
+    .join(Survey, Survey.id == Target.survey_id)
+    .join(Office, Office.id == Target.office_id)
+    .outerjoin(Counter, Counter.id == Target.counter_id)
+    .outerjoin(Officer, Officer.id == Target.officer_id)
+)
+
+
+def find_target(session: Session, code: str) -> TargetRef | None:
+    """Return the code's target (active or not) from the cache or one query, or None.
+
+    ``code`` must already be canonical (see ``normalise_code``); unknown codes are not cached,
+    so a code created a moment ago answers at once.
+    """
+    if (ref := TARGETS.get(code)) is not None:
+        return ref
+    if not is_code_shaped(code):
+        return None
+    row = session.execute(_TARGET_REF_QUERY.where(Target.code == code)).one_or_none()
+    if row is None:
+        return None
+    (
+        id_,
+        code_,
+        kind,
+        office_id,
+        counter_id,
+        officer_id,
+        survey_id,
+        survey_created_at,
+        is_enabled,
+        rotated_at,
+        office_name,
+        counter_name,
+        officer_name,
+        counters,
+    ) = row
+    ref = TargetRef(
+        id=id_,
+        code=code_,
+        kind=kind,
+        office_id=office_id,
+        counter_id=counter_id,
+        officer_id=officer_id,
+        survey_id=survey_id,
+        survey_created_at=survey_created_at,
+        state=_state(is_enabled, rotated_at),
+        office_name=office_name,
+        counter_name=counter_name if kind != "office" else None,
+        officer_name=officer_name,
+        counters_served=max(1, counters) if kind == "office" else 1,
+    )
+    TARGETS.put(ref)
+    return ref
+
+
+def load_target(session: Session, code: str) -> tuple[TargetRef, SurveySpec]:
+    """Return an active target and its survey, or raise NotFound saying why not."""
+    ref = find_target(session, normalise_code(code))
+    if ref is None:
+        raise NotFound("No survey has this code.", {"target": Reason.UNKNOWN_CODE})
+    if not ref.is_active:
+        raise NotFound("This survey code is not in use.", {"target": Reason.INACTIVE_CODE})
+    return ref, survey_spec(session, ref.survey_id, ref.survey_created_at)
+
+
+@dataclass(frozen=True)
 class TargetStatus:
     """What a typed or scanned code currently is."""
 
-    target: Target | None
+    target: TargetRef | None
     #: "active", "disabled", "replaced" or "unknown".
     state: str
 
 
 def target_status(session: Session, code: str) -> TargetStatus:
     """Return the target behind a code (canonicalised) and whether it can be answered."""
-    canonical = normalise_code(code)
-    if not is_code_shaped(canonical):
-        return TargetStatus(None, "unknown")
-    target = session.scalar(select(Target).where(Target.code == canonical))
-    if target is None:
-        return TargetStatus(None, "unknown")
-    if target.rotated_at is not None:
-        return TargetStatus(target, "replaced")
-    if not target.is_enabled:
-        return TargetStatus(target, "disabled")
-    return TargetStatus(target, "active")
+    ref = find_target(session, normalise_code(code))
+    return TargetStatus(ref, ref.state if ref is not None else "unknown")
 
 
 def unique_code(session: Session, length: int = CODE_LENGTH) -> str:
@@ -72,7 +230,7 @@ def _managed_target(session: Session, actor: User, code: str) -> Target:
         raise PermissionDenied("Only administrators manage survey codes.")
     target = session.scalar(select(Target).where(Target.code == normalise_code(code)))
     if target is None:
-        raise NotFound("No survey has this code.", {"target": "unknown code"})
+        raise NotFound("No survey has this code.", {"target": Reason.UNKNOWN_CODE})
     office_in_scope(session, actor, target.office.code)
     return target
 
@@ -97,6 +255,7 @@ def rotate_target(session: Session, actor: User, code: str, *, now: datetime) ->
     )
     session.add(new)
     session.flush()
+    TARGETS.forget(old.code)
     return new
 
 
@@ -105,10 +264,11 @@ def set_target_enabled(session: Session, actor: User, code: str, *, enabled: boo
     target = _managed_target(session, actor, code)
     if target.rotated_at is not None:
         raise InvalidTransition(
-            "This code was replaced; manage the new one.", {"target": "replaced"}
+            "This code was replaced; manage the new one.", {"target": Reason.INACTIVE_CODE}
         )
     target.is_enabled = enabled
     session.flush()
+    TARGETS.forget(target.code)
     return target
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from surveys.accounts import office_in_scope
-from surveys.errors import NotFound, PermissionDenied, TicketUsed, ValidationError
+from surveys.errors import NotFound, PermissionDenied, Reason, ValidationError
 from surveys.models import Counter, Office, Officer, Target, Ticket, User
-from surveys.responses import Recorded, ResponseInput, find_replay, record_response
 from surveys.tokens import is_code_shaped, new_code, normalise_code
 
 #: 31^10 ≈ 8·10^14 codes: guessing a live one among a city's tickets is hopeless.
@@ -33,43 +31,17 @@ class MintRequest:
     service: str | None = None
     count: int = 1
 
-    @classmethod
-    def parse(cls, data: Any, *, max_count: int) -> MintRequest:
-        """Check a decoded JSON body or form, naming every malformed field."""
-        if not isinstance(data, dict):
-            raise ValidationError("The body must be a JSON object.", {"body": "not an object"})
-        errors: dict[str, str] = {}
-        office = data.get("office")
-        if not isinstance(office, str) or not office.strip():
-            errors["office"] = "must be an office code"
-        for name in ("counter", "officer"):
-            value = data.get(name)
-            if value is not None and not isinstance(value, str):
-                errors[name] = f"must be a {name} code or null"
-        service = data.get("service")
-        if service is not None and not isinstance(service, str):
-            errors["service"] = "must be text"
-        elif isinstance(service, str) and len(service) > MAX_SERVICE_LENGTH:
-            errors["service"] = f"longer than {MAX_SERVICE_LENGTH} characters"
-        count = data.get("count", 1)
-        if isinstance(count, str) and count.strip().isdigit():
-            count = int(count)  # from an HTML form
-        if not isinstance(count, int) or isinstance(count, bool):
-            errors["count"] = "must be a whole number"
-        elif not 1 <= count <= max_count:
-            errors["count"] = f"must be between 1 and {max_count}"
-        unknown = set(data) - {"office", "counter", "officer", "service", "count"}
-        for key in sorted(unknown):
-            errors[key] = "unknown field"
+    def check(self, *, max_count: int) -> None:
+        """Raise ValidationError naming each value out of bounds."""
+        errors: dict[str, Reason] = {}
+        if not self.office.strip():
+            errors["office"] = Reason.REQUIRED
+        if self.service is not None and len(self.service) > MAX_SERVICE_LENGTH:
+            errors["service"] = Reason.TOO_LONG
+        if not 1 <= self.count <= max_count:
+            errors["count"] = Reason.OUT_OF_RANGE
         if errors:
             raise ValidationError("The ticket request is not valid.", errors)
-        return cls(
-            office=office.strip(),
-            counter=(data.get("counter") or "").strip() or None,
-            officer=(data.get("officer") or "").strip() or None,
-            service=(service or "").strip() or None,
-            count=count,
-        )
 
 
 @dataclass(frozen=True)
@@ -85,7 +57,13 @@ class Minted:
 
 
 def mint_tickets(
-    session: Session, actor: User, request: MintRequest, *, now: datetime, ttl: timedelta
+    session: Session,
+    actor: User,
+    request: MintRequest,
+    *,
+    now: datetime,
+    ttl: timedelta,
+    max_count: int,
 ) -> Minted:
     """Create ``request.count`` unused tickets for an office in the actor's scope, in one insert.
 
@@ -93,28 +71,29 @@ def mint_tickets(
     """
     if actor.role not in MINTING_ROLES:
         raise PermissionDenied("Only administrators and managers may issue tickets.")
+    request.check(max_count=max_count)
     office = office_in_scope(session, actor, request.office)
-    errors: dict[str, str] = {}
+    errors: dict[str, Reason] = {}
     counter = officer = None
     if request.counter:
         counter = session.scalar(
             select(Counter).where(Counter.code == request.counter, Counter.office_id == office.id)
         )
         if counter is None:
-            errors["counter"] = f"no counter '{request.counter}' in office {office.code}"
+            errors["counter"] = Reason.NOT_IN_OFFICE
     if request.officer:
         officer = session.scalar(
             select(Officer).where(Officer.code == request.officer, Officer.office_id == office.id)
         )
         if officer is None:
-            errors["officer"] = f"no officer '{request.officer}' in office {office.code}"
+            errors["officer"] = Reason.NOT_IN_OFFICE
     if errors:
         raise ValidationError("The ticket request does not fit the office.", errors)
     target = _place_target(session, office.id, counter.id if counter else None)
     if target is None:
         field = "counter" if counter else "office"
         raise ValidationError(
-            "This place has no survey code in use.", {field: "no active survey code"}
+            "This place has no survey code in use.", {field: Reason.NO_ACTIVE_CODE}
         )
     codes = _fresh_codes(session, request.count)
     expires_at = now + ttl
@@ -140,11 +119,7 @@ def mint_tickets(
 
 def _place_target(session: Session, office_id: int, counter_id: int | None) -> Target | None:
     """Return the oldest active code of a counter, or of the office itself."""
-    query = select(Target).where(
-        Target.office_id == office_id,
-        Target.is_enabled.is_(True),
-        Target.rotated_at.is_(None),
-    )
+    query = select(Target).where(Target.office_id == office_id, Target.is_active)
     if counter_id is None:
         query = query.where(Target.kind == "office")
     else:
@@ -168,7 +143,7 @@ def find_ticket(session: Session, code: str) -> Ticket:
     if is_code_shaped(canonical):
         ticket = session.scalar(select(Ticket).where(Ticket.code == canonical))
     if ticket is None:
-        raise NotFound("No ticket has this code.", {"ticket": "unknown code"})
+        raise NotFound("No ticket has this code.", {"ticket": Reason.UNKNOWN_CODE})
     return ticket
 
 
@@ -182,7 +157,7 @@ def ticket_target(session: Session, ticket: Ticket) -> Target:
         return ticket.target
     current = _place_target(session, ticket.office_id, ticket.target.counter_id)
     if current is None:
-        raise NotFound("This survey is no longer in use.", {"ticket": "survey not in use"})
+        raise NotFound("This survey is no longer in use.", {"ticket": Reason.INACTIVE_CODE})
     return current
 
 
@@ -203,54 +178,29 @@ def tickets_of_batch(
     )
 
 
-def redeem_ticket(session: Session, payload: ResponseInput, *, now: datetime) -> Recorded:
-    """Store the one verified response of a ticket; a replay of it returns it unchanged.
+def ticket_for_response(session: Session, code: str) -> tuple[Ticket, str]:
+    """Return the ticket with this code and the survey code its response is filed under.
 
-    Single use holds under concurrency: the ticket is claimed by a conditional UPDATE in the
-    same transaction as the insert (the loser of a race updates no row and sees the winner's
-    commit), and response.ticket_id is UNIQUE as a last line of defence. Raises TicketUsed or
-    TicketExpired (409), NotFound for an unknown ticket, ValidationError for bad answers.
-    Flushes but does not commit.
+    A used or expired ticket is returned too: its response may be a replay.
     """
-    if not payload.ticket_code:
-        raise ValidationError("A ticket code is required.", {"ticket": "missing"})
-    body_hash = payload.body_hash()
-    existing = find_replay(session, payload.id, body_hash)
-    if existing is not None:
-        return existing
-    ticket = find_ticket(session, payload.ticket_code)
-    target = ticket_target(session, ticket)
-    if payload.target_code and payload.target_code != target.code:
-        raise ValidationError(
-            "The target does not match the ticket.", {"target": "not this ticket's survey"}
-        )
-    try:
-        ticket.check_usable(now)
-    except TicketUsed:
-        # Used since our first look: by this very response (a concurrent copy) it is a replay.
-        if (replay := find_replay(session, payload.id, body_hash)) is not None:
-            return replay
-        raise
+    ticket = find_ticket(session, code)
+    return ticket, ticket_target(session, ticket).code
+
+
+def claim_ticket(session: Session, ticket: Ticket, *, now: datetime) -> bool:
+    """Mark an unused, unexpired ticket as used in this transaction; False if it is not one.
+
+    A conditional UPDATE: of two requests racing for one ticket, the second waits for the
+    first to commit and then updates no row.
+    """
     claimed = session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.used_at.is_(None))
+        .where(Ticket.id == ticket.id, Ticket.used_at.is_(None), Ticket.expires_at > now)
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if claimed != 1:
-        # Another request redeemed it first; if that was this very response, it is a replay.
-        replay = find_replay(session, payload.id, body_hash)
-        if replay is not None:
-            return replay
-        raise TicketUsed("This ticket was already used.", {"ticket": "used"})
-    set_committed_value(ticket, "used_at", now)
-    return record_response(
-        session,
-        payload,
-        now=now,
-        channel="ticket",
-        officer_id=ticket.officer_id,
-        is_verified=True,
-        ticket_id=ticket.id,
-        target_code=target.code,
-    )
+    if claimed == 1:
+        set_committed_value(ticket, "used_at", now)
+        return True
+    session.refresh(ticket, ["used_at", "expires_at"])
+    return False

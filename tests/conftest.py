@@ -3,6 +3,7 @@ the factory, and factories for the organisation. Every table is emptied after ea
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -19,6 +20,7 @@ from surveys.db import Base, make_engine, make_sessionmaker, utcnow
 from surveys.defaults import OFFICE_CULTURE, QUICK, ensure_default_surveys
 from surveys.models import Counter, Office, Officer, Target, Unit
 from surveys.schema import upgrade
+from surveys.targets import TARGETS
 
 PASSWORD = "correct horse battery"
 
@@ -64,6 +66,21 @@ def _empty_tables(request, engine):
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
+    # The next test makes codes of the same names with other ids.
+    TARGETS.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hash_each_password_once():
+    """Hash each test password once per run, not once per fixture user.
+
+    scrypt is slow on purpose; a test that signs in still pays one check, as in production.
+    """
+    real = accounts.hash_password
+    cached = functools.lru_cache(maxsize=32)(real)
+    accounts.hash_password = cached
+    yield
+    accounts.hash_password = real
 
 
 @pytest.fixture()

@@ -83,7 +83,7 @@ def test_same_id_with_another_body_is_422_and_keeps_the_first(client, db, city):
     data["answers"] = {"overall": "not_satisfied"}
     response = client.post("/api/v1/responses", json=data)
     assert response.status_code == 422 and response.json["error"]["fields"] == {
-        "id": "already used"
+        "id": "already_used"
     }
     assert db.get(Response, uuid.UUID(data["id"])).headline_polarity == 1
 
@@ -115,7 +115,7 @@ def test_malformed_bodies_are_400_json(client, city, raw, content_type):
         ({"answers": {"overall": "meh"}}, "answers.overall"),
         ({"answers": {"overall": 1}}, "answers.overall"),
         ({"answers": {"overall": "satisfied", "reasons": ["attitude"]}}, "answers.reasons"),
-        ({"comment": "x" * 1001}, "answers.comment"),
+        ({"comment": "x" * 1001}, "comment"),
         ({"submitted_at": "2999-01-01T00:00:00+07:00"}, "submitted_at"),
     ],
 )
@@ -129,7 +129,7 @@ def test_invalid_input_names_the_field(client, db, city, change, field):
 def test_unknown_target_is_404(client, db, city):
     response = client.post("/api/v1/responses", json=body(target="ZZZZ999"))
     assert response.status_code == 404 and response.json["error"]["fields"] == {
-        "target": "unknown code"
+        "target": "unknown_code"
     }
 
 
@@ -278,14 +278,35 @@ def test_summary_hides_rates_below_minimum_n(client, city, make_token):
 
 
 @pytest.mark.parametrize(
-    "query", ["from=2026-13-01", "to=yesterday", "from=2026-05-02&to=2026-05-01"]
+    "query,field",
+    [("from=2026-13-01", "from"), ("to=yesterday", "to"), ("to=", "to"), ("from=20260501", "from")],
 )
-def test_summary_bad_dates_are_400(client, city, make_token, query):
+def test_summary_bad_dates_are_400(client, city, make_token, query, field):
     token = make_token(scope="O1")
     response = client.get(
         f"/api/v1/offices/O1/summary?{query}", headers={"Authorization": f"Bearer {token}"}
     )
-    assert response.status_code == 400 and response.json["error"]["fields"]
+    assert response.status_code == 400
+    assert response.json["error"]["fields"] == {field: "not_a_date"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=2026-05-02&to=2026-05-01",
+        "from=0001-01-01&to=0001-01-01",
+        "to=0001-01-05",
+        "from=9999-12-31&to=9999-12-31",
+        "from=0001-01-01&to=9999-12-31",
+    ],
+)
+def test_any_real_days_are_a_range_even_an_empty_one(client, city, make_token, query):
+    token = make_token(scope="O1")
+    for path in ("summary", "responses.csv"):
+        response = client.get(
+            f"/api/v1/offices/O1/{path}?{query}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200, (path, response.data[:200])
 
 
 def test_csv_has_one_row_per_response(client, city, make_token):

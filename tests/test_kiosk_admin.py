@@ -251,11 +251,13 @@ class TestDevicesPage:
         device.last_seen_at = MONDAY_10 - timedelta(minutes=20)
         db.commit()
         as_admin()
-        monkeypatch.setattr("kiosk.admin_kiosks.utcnow", lambda: MONDAY_10)
+        monkeypatch.setattr("kiosk.views.admin.kiosks.utcnow", lambda: MONDAY_10)
         html = client.get("/admin/kiosks?lang=en").get_data(as_text=True)
         assert '<tr class="flagged">' in html and "Silent in opening hours" in html
         # 17:40 in Hanoi: closed, so the same silence is not flagged.
-        monkeypatch.setattr("kiosk.admin_kiosks.utcnow", lambda: MONDAY_10 + timedelta(hours=8))
+        monkeypatch.setattr(
+            "kiosk.views.admin.kiosks.utcnow", lambda: MONDAY_10 + timedelta(hours=8)
+        )
         html = client.get("/admin/kiosks?lang=en").get_data(as_text=True)
         assert 'class="flagged"' not in html and "Offline" in html
 

@@ -11,7 +11,7 @@ from surveys import kiosks, officers
 from surveys.db import utcnow
 from surveys.errors import ValidationError, WrongCredentials
 from surveys.models import KioskDevice, Officer, OfficerShift, Response
-from surveys.responses import ResponseInput, record_response
+from surveys.responses import ResponseInput, submit_response
 from tests.conftest import iso, make_app
 
 PIN = "2468"
@@ -385,10 +385,16 @@ class TestOnDutyRules:
         self.sign_in(db, device, pin, local(9))
         assert officers.officer_on_duty(db, device, local(16, 59)).code == "CB1"
         assert officers.officer_on_duty(db, device, local(17, 1)) is None
+        # Reading who is on duty changed nothing ...
+        assert not db.dirty and not db.new
+        shift = db.scalar(select(OfficerShift))
+        assert shift.ended_at is None and shift.closes_at == local(17)
+        # ... the next heartbeat records the end, at closing time, not at the heartbeat's.
+        kiosks.record_heartbeat(db, device, now=local(17, 30), app_version="1", queue_depth=0)
         db.commit()
+        db.expire_all()
         shift = db.scalar(select(OfficerShift))
         assert shift.end_reason == "closing_time" and shift.ended_at == local(17)
-        db.expire_all()
         assert db.get(KioskDevice, device.id).officer_id is None
 
     def test_a_shift_started_after_closing_lasts_to_the_next_closing(self, db, city, device, pin):
@@ -406,11 +412,10 @@ class TestOnDutyRules:
 
     def test_a_rating_after_closing_is_not_the_officers(self, db, city, device, pin):
         self.sign_in(db, device, pin, local(9))
-        late = record_response(
+        late = submit_response(
             db,
             ResponseInput(uuid.uuid4(), "COUNTR1", {"overall": "satisfied"}),
             now=local(17, 5),
-            channel="kiosk",
             device=device,
         )
         db.commit()
@@ -420,20 +425,18 @@ class TestOnDutyRules:
         self.sign_in(db, device, pin, local(9))
         officers.sign_out_officer(db, device, now=local(11))
         db.commit()
-        offline = record_response(
+        offline = submit_response(
             db,
             ResponseInput(
                 uuid.uuid4(), "COUNTR1", {"overall": "satisfied"}, submitted_at=local(10)
             ),
             now=local(12),
-            channel="kiosk",
             device=device,
         )
-        before = record_response(
+        before = submit_response(
             db,
             ResponseInput(uuid.uuid4(), "COUNTR1", {"overall": "satisfied"}, submitted_at=local(8)),
             now=local(12),
-            channel="kiosk",
             device=device,
         )
         db.commit()
@@ -444,7 +447,7 @@ class TestOnDutyRules:
         self, db, city, device, pin
     ):
         self.sign_in(db, device, pin, local(10))
-        skewed = record_response(
+        skewed = submit_response(
             db,
             ResponseInput(
                 uuid.uuid4(),
@@ -453,7 +456,6 @@ class TestOnDutyRules:
                 submitted_at=local(10) - timedelta(seconds=90),
             ),
             now=local(10, 0) + timedelta(seconds=5),
-            channel="kiosk",
             device=device,
         )
         db.commit()

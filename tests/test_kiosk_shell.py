@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kiosk.kiosk_shell import VERSION_PLACEHOLDER
+from kiosk.views.kiosk_shell import VERSION_PLACEHOLDER
 
 
 def test_service_worker_is_stamped_and_may_control_the_kiosk(client):

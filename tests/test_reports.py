@@ -6,8 +6,9 @@ from datetime import date, datetime
 import pytest
 
 from surveys.errors import ValidationError
-from surveys.reports import DateRange, office_summary, offices_overview
-from surveys.responses import ResponseInput, record_response
+from surveys.periods import DateRange
+from surveys.reports import office_summary, offices_overview
+from surveys.responses import ResponseInput, submit_response
 
 
 def rate_at(db, moment_utc: datetime, answer="satisfied", target="COUNTR1"):
@@ -15,7 +16,7 @@ def rate_at(db, moment_utc: datetime, answer="satisfied", target="COUNTR1"):
         id=uuid.uuid4(), target_code=target, answers={"overall": answer}, submitted_at=moment_utc
     )
     # "now" just after the moment, so the timestamp is a fresh one.
-    record_response(db, payload, now=moment_utc, channel="qr")
+    submit_response(db, payload, now=moment_utc)
 
 
 def test_local_day_bounds_in_hanoi():
@@ -65,11 +66,23 @@ def test_date_range_parsing():
     default = DateRange.parse(None, None, today=today, default_days=30)
     assert (default.start, default.end) == (date(2026, 10, 28), today)
     assert DateRange.parse("2026-01-01", "2026-01-01", today=today).start == date(2026, 1, 1)
-    for bad in (
-        ("2026-02-30", None),
-        (None, "26/11/2026"),
-        ("2026-05-02", "2026-05-01"),
-        ("1990-01-01", "2026-01-01"),
-    ):
+    for bad in (("2026-02-30", None), (None, "26/11/2026"), ("", None), (None, "20261126")):
         with pytest.raises(ValidationError):
             DateRange.parse(*bad, today=today)
+    # Any real days are a range; one that starts after it ends holds no day.
+    reversed_range = DateRange.parse("2026-05-02", "2026-05-01", today=today)
+    assert reversed_range.is_empty
+    start, end = reversed_range.utc_bounds("Asia/Ho_Chi_Minh")
+    assert start == end
+    assert DateRange.parse("1990-01-01", "2026-01-01", today=today).start == date(1990, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "start,end",
+    [("0001-01-01", "0001-01-01"), ("9999-12-31", "9999-12-31"), (None, "0001-01-05")],
+)
+def test_the_ends_of_the_calendar_do_not_overflow(start, end):
+    period = DateRange.parse(start, end, today=date(2026, 11, 26))
+    for zone in ("Asia/Ho_Chi_Minh", "Pacific/Kiritimati", "Etc/GMT+12"):
+        low, high = period.utc_bounds(zone)
+        assert low <= high

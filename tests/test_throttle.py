@@ -296,8 +296,8 @@ class TestRedisStorage:
         first, second = make_app(database_url, **settings), make_app(database_url, **settings)
         try:
             assert (
-                first.extensions["hailong.limiter"]["_storage"]
-                is not (second.extensions["hailong.limiter"]["_storage"])
+                first.extensions["hailong.limiter"].storage
+                is not second.extensions["hailong.limiter"].storage
             )
             one, two = first.test_client(), second.test_client()
             statuses = [
@@ -319,6 +319,6 @@ class TestRedisStorage:
         app = make_app(database_url, RATELIMIT_ENABLED=True, REDIS_URL=REDIS)
         try:
             assert app.config["RATELIMIT_STORAGE_URI"] == REDIS
-            assert type(app.extensions["hailong.limiter"]["_storage"]).__name__ == "RedisStorage"
+            assert type(app.extensions["hailong.limiter"].storage).__name__ == "RedisStorage"
         finally:
             app.extensions["hailong.engine"].dispose()

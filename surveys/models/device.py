@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ColumnElement, ForeignKey, String, and_, or_
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.db import Base, utcnow
@@ -81,9 +82,30 @@ class OfficerShift(Base):
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("kiosk_device.id"), index=True)
     started_at: Mapped[datetime]
+    #: The office's first closing time after the sign-in: the shift ends then at the latest,
+    #: whether or not anybody signs out (so reading who is on duty never has to write).
+    closes_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
-    #: "sign_out", "closing_time", "replaced" (another officer signed in) or "revoked".
+    #: "sign_out", "closing_time", "replaced" (another officer signed in), "moved" or "revoked".
     end_reason: Mapped[str | None] = mapped_column(String(32))
 
     officer: Mapped[Officer] = relationship()
     device: Mapped[KioskDevice] = relationship()
+
+    @hybrid_method
+    def covers(self, moment: datetime) -> bool:
+        """Whether the officer was on duty at ``moment``: the one rule, in Python and in SQL."""
+        return (
+            self.started_at <= moment
+            and moment < self.closes_at
+            and (self.ended_at is None or moment < self.ended_at)
+        )
+
+    @covers.inplace.expression
+    @classmethod
+    def _covers_expression(cls, moment: datetime) -> ColumnElement[bool]:
+        return and_(
+            cls.started_at <= moment,
+            cls.closes_at > moment,
+            or_(cls.ended_at.is_(None), cls.ended_at > moment),
+        )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ColumnElement, ForeignKey, String, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.db import Base, utcnow
@@ -35,9 +36,15 @@ class Target(Base):
     officer: Mapped[Officer | None] = relationship()
     survey: Mapped[Survey] = relationship()
 
-    @property
+    @hybrid_property
     def is_active(self) -> bool:
+        """Whether the code takes answers: switched on and not replaced by a newer one."""
         return self.is_enabled and self.rotated_at is None
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.is_enabled.is_(True), cls.rotated_at.is_(None))
 
     @property
     def label(self) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.db import Base, utcnow
-from surveys.errors import TicketExpired, TicketUsed
+from surveys.errors import Reason, TicketExpired, TicketUsed
 from surveys.models.org import Counter, Office, Officer
 from surveys.models.target import Target
 
@@ -45,6 +45,6 @@ class Ticket(Base):
     def check_usable(self, now: datetime) -> None:
         """Raise TicketUsed or TicketExpired (both InvalidTransition) when it cannot be redeemed."""
         if self.used_at is not None:
-            raise TicketUsed("This ticket was already used.", {"ticket": "used"})
+            raise TicketUsed("This ticket was already used.", {"ticket": Reason.USED})
         if self.is_expired(now):
-            raise TicketExpired("This ticket has expired.", {"ticket": "expired"})
+            raise TicketExpired("This ticket has expired.", {"ticket": Reason.EXPIRED})

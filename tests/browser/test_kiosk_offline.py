@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 from sqlalchemy import select
 
-import kiosk.kiosk_shell
+import kiosk.views.kiosk_shell
 import surveys.db
 from surveys.models import KioskDevice
 from tests.browser.test_kiosk_flow import (
@@ -265,7 +265,7 @@ def test_a_new_app_version_is_picked_up_without_losing_the_queue(
     assert wait_for_queue(page, 1)["outbox"] == 1
 
     # A deployment: the server now says another version, so /kiosk/sw.js has other bytes.
-    monkeypatch.setattr(kiosk.kiosk_shell, "app_version", lambda: "9.9.9+new")
+    monkeypatch.setattr(kiosk.views.kiosk_shell, "app_version", lambda: "9.9.9+new")
     page.evaluate("() => navigator.serviceWorker.getRegistration().then((r) => r.update())")
 
     # The new worker takes over; the idle kiosk reloads itself into the new version.

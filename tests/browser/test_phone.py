@@ -71,6 +71,7 @@ def tickets(db, city):
         MintRequest(office="O1", counter="O1-Q1", officer="CB1", count=2),
         now=utcnow(),
         ttl=timedelta(hours=72),
+        max_count=500,
     )
     db.commit()
     return minted.codes

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -20,13 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from kiosk import posters
-from kiosk.admin import admin_required
-from kiosk.auth import current_user
+from kiosk.auth import admin_required, current_user
 from kiosk.database import get_session
+from kiosk.forms import whole_number
+from kiosk.messages import field_message
+from kiosk.settings import settings
 from surveys import accounts
 from surveys.db import utcnow
 from surveys.errors import ValidationError
 from surveys.models import Office, Target
+from surveys.periods import to_local
 from surveys.targets import office_codes, rotate_target, set_target_enabled
 from surveys.tickets import MintRequest, mint_tickets, tickets_of_batch
 
@@ -65,7 +66,7 @@ def office(code: str):
     return render_template(
         "admin/codes/office.html",
         codes=office_codes(get_session(), found),
-        type_url=posters.without_scheme(current_app.config["PUBLIC_BASE_URL"]) + "/s",
+        type_url=posters.typing_url(),
     )
 
 
@@ -95,7 +96,6 @@ def rotate(code: str):
     db = get_session()
     new = rotate_target(db, current_user(), code, now=utcnow())
     office_code = new.office.code
-    db.commit()
     flash(
         _(
             "Code %(old)s was replaced by %(new)s. Print the new poster: the old one now only "
@@ -123,7 +123,6 @@ def _switch(code: str, *, enabled: bool):
     db = get_session()
     target = set_target_enabled(db, current_user(), code, enabled=enabled)
     office_code = target.office.code
-    db.commit()
     if enabled:
         flash(_("Code %(code)s is in use again.", code=code))
     else:
@@ -153,19 +152,20 @@ def badges(code: str):
         cards=cards,
         per_sheet=BADGES_PER_SHEET,
         texts=posters.bilingual_texts("officer"),
-        type_url=posters.without_scheme(current_app.config["PUBLIC_BASE_URL"]) + "/s",
+        type_url=posters.typing_url(),
     )
 
 
 def _mint_form(office: Office, values: dict, errors: dict, status: int = 200):
+    config = settings()
     return (
         render_template(
             "admin/codes/mint.html",
             office=office,
             values=values,
             errors=errors,
-            max_count=current_app.config["TICKET_MAX_PER_REQUEST"],
-            ttl_hours=current_app.config["TICKET_TTL_HOURS"],
+            max_count=config.ticket_max_per_request,
+            ttl_hours=round(config.ticket_ttl.total_seconds() / 3600),
         ),
         status,
     )
@@ -179,7 +179,9 @@ def _mint_errors(error: ValidationError, max_count: int) -> dict[str, str]:
         "service": _("At most 200 characters."),
         "office": _("This office has no survey code in use: enable one first."),
     }
-    return {field: messages.get(field, _("This value is not valid.")) for field in error.fields}
+    return {
+        field: messages.get(field, field_message(reason)) for field, reason in error.fields.items()
+    }
 
 
 @bp.get("/offices/<code>/tickets")
@@ -192,7 +194,7 @@ def mint_form(code: str):
 @admin_required
 def mint(code: str):
     found = _office(code)
-    max_count = int(current_app.config["TICKET_MAX_PER_REQUEST"])
+    config = settings()
     values = {
         "office": found.code,
         "counter": request.form.get("counter") or None,
@@ -200,19 +202,23 @@ def mint(code: str):
         "service": request.form.get("service") or None,
         "count": request.form.get("count", ""),
     }
-    db = get_session()
     try:
         minted = mint_tickets(
-            db,
+            get_session(),
             current_user(),
-            MintRequest.parse(values, max_count=max_count),
+            MintRequest(
+                found.code,
+                values["counter"],
+                values["officer"],
+                values["service"],
+                whole_number(values["count"], "count"),
+            ),
             now=utcnow().replace(microsecond=0),
-            ttl=timedelta(hours=float(current_app.config["TICKET_TTL_HOURS"])),
+            ttl=config.ticket_ttl,
+            max_count=config.ticket_max_per_request,
         )
     except ValidationError as error:
-        db.rollback()
-        return _mint_form(found, values, _mint_errors(error, max_count), 400)
-    db.commit()
+        return _mint_form(found, values, _mint_errors(error, config.ticket_max_per_request), 400)
     return redirect(
         url_for("admin_codes.print_tickets", code=found.code, at=minted.issued_at.isoformat())
     )
@@ -245,10 +251,7 @@ def print_tickets(code: str):
         office=found,
         slips=slips,
         per_sheet=SLIPS_PER_SHEET,
-        expires_at=tickets[0]
-        .expires_at.replace(tzinfo=UTC)
-        .astimezone(ZoneInfo(found.timezone))
-        .strftime("%d/%m/%Y %H:%M"),
-        type_url=posters.without_scheme(current_app.config["PUBLIC_BASE_URL"]) + "/s",
+        expires_at=to_local(tickets[0].expires_at, found.timezone).strftime("%d/%m/%Y %H:%M"),
+        type_url=posters.typing_url(),
         texts=posters.bilingual_texts("ticket"),
     )

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.database import get_session
+from kiosk.settings import settings
 
 bp = Blueprint("health", __name__)
 
@@ -16,5 +17,8 @@ def healthz():
     try:
         get_session().execute(text("SELECT 1"))
     except SQLAlchemyError:
-        return jsonify({"status": "error", "database": "unreachable"}), 503
+        response = jsonify({"status": "error", "database": "unreachable"})
+        response.status_code = 503
+        response.headers["Retry-After"] = str(settings().retry_after_seconds)
+        return response
     return jsonify({"status": "ok"})

@@ -13,6 +13,8 @@ from flask import Response, current_app, request, url_for
 from flask_babel import force_locale
 from markupsafe import Markup
 
+from kiosk.settings import settings
+
 #: Replaced in static/js/sw.js by the running version, so a new version changes the worker's
 #: bytes and the browser installs it (with a fresh cache) on its next update check.
 VERSION_PLACEHOLDER = "__APP_VERSION__"
@@ -49,20 +51,26 @@ def app_version() -> str:
     return f"{version}+{_static_digest(current_app.static_folder)}"
 
 
+def _seconds(delta) -> int | float:
+    seconds = delta.total_seconds()
+    return int(seconds) if seconds == int(seconds) else seconds
+
+
 def kiosk_context() -> dict:
     """Template data for every counter page, including the no-JavaScript form's error page."""
-    config = current_app.config
+    config = settings()
     return {
         "in_locale": in_locale,
-        "kiosk_languages": config["LANGUAGES"],
+        "kiosk_languages": config.languages,
         "app_version": app_version(),
+        "thanks_seconds": _seconds(config.kiosk_thanks),
         "kiosk_settings": {
-            "thanks-seconds": config["KIOSK_THANKS_SECONDS"],
-            "min-interval-seconds": config["KIOSK_MIN_INTERVAL_SECONDS"],
-            "idle-seconds": config["KIOSK_IDLE_SECONDS"],
-            "idle-warning-seconds": config["KIOSK_IDLE_WARNING_SECONDS"],
-            "heartbeat-seconds": config["KIOSK_HEARTBEAT_SECONDS"],
-            "default-lang": config["BABEL_DEFAULT_LOCALE"],
+            "thanks-seconds": _seconds(config.kiosk_thanks),
+            "min-interval-seconds": _seconds(config.kiosk_min_interval),
+            "idle-seconds": _seconds(config.kiosk_idle),
+            "idle-warning-seconds": _seconds(config.kiosk_idle_warning),
+            "heartbeat-seconds": _seconds(config.kiosk_heartbeat),
+            "default-lang": config.default_language,
         },
     }
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -18,20 +17,23 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from kiosk.database import get_session
-from kiosk.extensions import limiter
-from kiosk.forms import answers_from_form, form_errors, response_id_from_form
+from kiosk.forms import answers_from_form, response_id_from_form
 from kiosk.i18n import current_language
-from kiosk.kiosk_shell import kiosk_context, service_worker_response
+from kiosk.messages import answer_errors
+from kiosk.ratelimit import over_ceiling
+from kiosk.settings import settings
+from kiosk.views.kiosk_shell import kiosk_context, service_worker_response
 from surveys import kiosks
 from surveys.db import utcnow
-from surveys.errors import Conflict, InvalidTransition, ValidationError
-from surveys.models import PairingCode
-from surveys.responses import ResponseInput, find_replay, load_target, record_response
+from surveys.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from surveys.models import KioskDevice, PairingCode
+from surveys.responses import ResponseInput, submit_response
+from surveys.spec import SurveySpec
+from surveys.targets import TargetRef, load_target
 from surveys.tokens import hash_secret
 
 bp = Blueprint("counter", __name__, url_prefix="/kiosk")
@@ -42,7 +44,7 @@ DEVICE_COOKIE = "hailong_device"
 DEVICE_COOKIE_AGE = 5 * 365 * 86400
 
 
-def _device():
+def _device() -> KioskDevice | None:
     return kiosks.device_for_token(get_session(), request.cookies.get(DEVICE_COOKIE))
 
 
@@ -55,28 +57,48 @@ def _kiosk_context():
     target = kiosks.counter_target(db, device.counter_id)
     if target is None:
         return None
-    target, spec = load_target(db, target.code)
-    return device, target, spec
+    try:
+        ref, spec = load_target(db, target.code)
+    except NotFound:
+        return None
+    return device, ref, spec
+
+
+def _unpaired():
+    return render_template("counter/unpaired.html"), 403
+
+
+def kiosk_page(
+    device: KioskDevice,
+    target: TargetRef,
+    spec: SurveySpec,
+    response_id: uuid.UUID | None = None,
+    *,
+    selected: dict | None = None,
+    errors: dict | None = None,
+    status: int = 200,
+):
+    """Render the kiosk screen: the one place its template gets its arguments."""
+    page = render_template(
+        "counter/kiosk.html",
+        device=device,
+        target=target,
+        spec=spec,
+        device_token=request.cookies.get(DEVICE_COOKIE),
+        response_id=response_id or uuid.uuid4(),
+        selected=selected or {},
+        errors=errors or {},
+        officer=kiosks.kiosk_state(get_session(), device, now=utcnow()).officer,
+    )
+    return page, status
 
 
 @bp.get("")
 def index():
     context = _kiosk_context()
     if context is None:
-        return render_template("counter/unpaired.html"), 403
-    device, target, spec = context
-    return render_template(
-        "counter/kiosk.html",
-        device=device,
-        target=target,
-        spec=spec,
-        device_token=request.cookies.get(DEVICE_COOKIE),
-        response_id=uuid.uuid4(),
-        selected={},
-        errors={},
-        thanks_seconds=current_app.config["KIOSK_THANKS_SECONDS"],
-        officer=device.officer,
-    )
+        return _unpaired()
+    return kiosk_page(*context)
 
 
 @bp.get("/sw.js")
@@ -90,7 +112,7 @@ def submit():
     """Take a rating from the no-JavaScript form (the JavaScript kiosk posts to the API)."""
     context = _kiosk_context()
     if context is None:
-        return render_template("counter/unpaired.html"), 403
+        return _unpaired()
     device, target, spec = context
     answers = answers_from_form(spec, request.form)
     payload = ResponseInput(
@@ -99,40 +121,33 @@ def submit():
         answers=answers,
         locale=current_language(),
     )
-    db = get_session()
     try:
-        record_response(db, payload, now=utcnow(), channel="kiosk", device=device)
-        db.commit()
+        submit_response(
+            get_session(),
+            payload,
+            now=utcnow(),
+            policy=settings().submit,
+            device=device,
+            over_ceiling=over_ceiling,
+        )
     except ValidationError as error:
-        db.rollback()
-        return (
-            render_template(
-                "counter/kiosk.html",
-                device=device,
-                target=target,
-                spec=spec,
-                device_token=request.cookies.get(DEVICE_COOKIE),
-                response_id=payload.id,
-                selected=answers,
-                errors=form_errors(error),
-                thanks_seconds=current_app.config["KIOSK_THANKS_SECONDS"],
-            ),
-            400,
+        return kiosk_page(
+            device,
+            target,
+            spec,
+            payload.id,
+            selected=answers,
+            errors=answer_errors(error),
+            status=400,
         )
     except Conflict:
-        db.rollback()
-    except IntegrityError:
-        db.rollback()
-        if find_replay(db, payload.id, payload.body_hash()) is None:
-            raise
+        pass
     return redirect(url_for("counter.thanks"))
 
 
 @bp.get("/thanks")
 def thanks():
-    return render_template(
-        "counter/thanks.html", thanks_seconds=current_app.config["KIOSK_THANKS_SECONDS"]
-    )
+    return render_template("counter/thanks.html")
 
 
 def _bind_browser(device_token: str):
@@ -144,7 +159,7 @@ def _bind_browser(device_token: str):
         max_age=DEVICE_COOKIE_AGE,
         httponly=True,
         samesite="Strict",
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
         path="/",
     )
     return response
@@ -155,27 +170,23 @@ class PairingCodeForm(FlaskForm):
 
 
 @bp.route("/pair", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["PAIRING_RATE_LIMIT"], methods=["POST"])
 def pair_by_code():
     """Pair this browser by the 8-digit code an administrator reads out or shows."""
     form = PairingCodeForm()
     if form.validate_on_submit():
-        db = get_session()
         try:
             _paired, token = kiosks.pair_by_numeric_code(
-                db,
+                get_session(),
                 form.code.data,
                 now=utcnow(),
-                code_ttl=timedelta(minutes=current_app.config["PAIRING_CODE_MINUTES"]),
+                code_ttl=settings().pairing_code_ttl,
                 replacing=_device(),
             )
         except (InvalidTransition, ValidationError):
-            db.rollback()
             form.code.errors.append(
                 _("This code is wrong, used or expired. Check the 8 digits or ask for a new one.")
             )
         else:
-            db.commit()
             return _bind_browser(token)
     return render_template("counter/keypad.html", form=form), 400 if form.errors else 200
 
@@ -196,8 +207,6 @@ def pair(secret: str):
         try:
             _paired, token = kiosks.pair_device(db, secret, now=now, replacing=_device())
         except InvalidTransition:
-            db.rollback()
             return render_template("counter/pair.html", pairing=None), 410
-        db.commit()
         return _bind_browser(token)
     return render_template("counter/pair.html", pairing=pairing, form=form)

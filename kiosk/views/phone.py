@@ -11,25 +11,25 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from kiosk import phone_window, posters
 from kiosk.database import get_session
-from kiosk.extensions import limiter
-from kiosk.forms import answers_from_form, form_errors, response_id_from_form
+from kiosk.forms import answers_from_form, response_id_from_form
 from kiosk.i18n import current_language
-from surveys.db import utcnow
-from surveys.errors import Conflict, NotFound, ValidationError
+from kiosk.messages import answer_errors
+from surveys.errors import AlreadyAnswered, Conflict, NotFound, ValidationError
+from surveys.models import Target
 from surveys.qr import qr_png, qr_svg_document
-from surveys.responses import ResponseInput, find_replay, load_target, record_response
-from surveys.targets import target_status
+from surveys.responses import ResponseInput
+from surveys.spec import SurveySpec
+from surveys.targets import TargetRef, load_target, target_status
 from surveys.tickets import find_ticket
 from surveys.tokens import is_code_shaped, normalise_code
 
@@ -39,19 +39,6 @@ bp.after_app_request(phone_window.set_cookie)
 #: Pixels per QR module in the PNG: a ~37-module code becomes 740 px, 6 cm at 300 dpi.
 PNG_BOX_SIZE = 20
 QR_CACHE = "public, max-age=3600"
-
-
-def _is_miss(response: Response) -> bool:
-    return response.status_code in (404, 410)
-
-
-#: Only look-ups that find nothing count, so scanning the same poster all day never trips it.
-code_lookup_limit = limiter.shared_limit(
-    lambda: current_app.config["CODE_LOOKUP_RATE_LIMIT"],
-    scope="code-lookup",
-    deduct_when=_is_miss,
-)
-phone_submit_limit = limiter.limit(lambda: current_app.config["PHONE_RATE_LIMIT"])
 
 
 def unavailable_page(code: str):
@@ -77,9 +64,31 @@ def _canonical_redirect(code: str, endpoint: str):
     return None
 
 
+def survey_page(
+    target: TargetRef,
+    spec: SurveySpec,
+    response_id: uuid.UUID,
+    *,
+    selected: dict | None = None,
+    errors: dict | None = None,
+    status: int = 200,
+    **extra,
+):
+    """Render the phone survey form (also the ticket's), fresh or with the citizen's answers."""
+    page = render_template(
+        "phone/survey.html",
+        target=target,
+        spec=spec,
+        response_id=response_id,
+        selected=selected or {},
+        errors=errors or {},
+        **extra,
+    )
+    return page, status
+
+
 @bp.get("")
 @bp.get("/")
-@code_lookup_limit
 def enter_code():
     """Let someone who cannot scan type the code printed under the QR code."""
     typed = request.args.get("code")
@@ -103,7 +112,6 @@ def enter_code():
 
 
 @bp.get("/<code>")
-@code_lookup_limit
 def survey(code: str):
     if moved := _canonical_redirect(code, "phone.survey"):
         return moved
@@ -113,18 +121,10 @@ def survey(code: str):
     target, spec = found
     if phone_window.answered_recently(target.code):
         return render_template("phone/answered.html", target=target)
-    return render_template(
-        "phone/survey.html",
-        target=target,
-        spec=spec,
-        response_id=uuid.uuid4(),
-        selected={},
-        errors={},
-    )
+    return survey_page(target, spec, uuid.uuid4())
 
 
 @bp.post("/<code>")
-@phone_submit_limit
 def submit(code: str):
     found, page = _target_or_page(code)
     if page:
@@ -137,37 +137,16 @@ def submit(code: str):
         answers=answers,
         locale=current_language(),
     )
-    db = get_session()
     try:
-        if find_replay(db, payload.id, payload.body_hash()) is None and (
-            phone_window.answered_recently(target.code)
-        ):
-            phone_window.refuse(target.code, "phone")
-            return render_template("phone/answered.html", target=target), 429
-        recorded = record_response(db, payload, now=utcnow(), channel="qr")
-        db.commit()
-        if recorded.is_new:
-            phone_window.remember(target.code)
+        phone_window.submit_phone_answer(get_session(), payload, channel_label="phone")
     except ValidationError as error:
-        db.rollback()
-        return (
-            render_template(
-                "phone/survey.html",
-                target=target,
-                spec=spec,
-                response_id=payload.id,
-                selected=answers,
-                errors=form_errors(error),
-            ),
-            400,
+        return survey_page(
+            target, spec, payload.id, selected=answers, errors=answer_errors(error), status=400
         )
+    except AlreadyAnswered:
+        return render_template("phone/answered.html", target=target), 429
     except Conflict:
-        # The citizen went back and changed an answer after sending: the first one counts.
-        db.rollback()
-    except IntegrityError:
-        db.rollback()
-        if find_replay(db, payload.id, payload.body_hash()) is None:
-            raise
+        pass  # The citizen went back and changed an answer after sending: the first one counts.
     return redirect(url_for("phone.thanks", code=target.code))
 
 
@@ -182,16 +161,16 @@ def _printable_target(code: str):
     Replaced and disabled codes render nothing printable: a poster must never be made again
     for a code that no longer works.
     """
+    db = get_session()
     try:
-        target, _spec = load_target(get_session(), normalise_code(code))
+        ref, _spec = load_target(db, normalise_code(code))
     except NotFound:
         page, status = unavailable_page(code)
         abort(Response(page, status=status))
-    return target
+    return db.scalar(select(Target).where(Target.id == ref.id))
 
 
 @bp.get("/<code>/qr.svg")
-@code_lookup_limit
 def qr_svg_file(code: str):
     target = _printable_target(code)
     return Response(
@@ -205,7 +184,6 @@ def qr_svg_file(code: str):
 
 
 @bp.get("/<code>/qr.png")
-@code_lookup_limit
 def qr_png_file(code: str):
     target = _printable_target(code)
     return Response(
@@ -219,7 +197,6 @@ def qr_png_file(code: str):
 
 
 @bp.get("/<code>/poster")
-@code_lookup_limit
 def poster(code: str):
     """Return the A4 poster of a code, or with ?size=a5 the folded A5 table tent.
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from flask import (
     Blueprint,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -24,13 +23,14 @@ from markupsafe import Markup
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from kiosk.admin import admin_required
-from kiosk.auth import current_user
+from kiosk.auth import admin_required, current_user
 from kiosk.database import get_session
+from kiosk.messages import field_message
+from kiosk.settings import settings
 from surveys import kiosks, officers
 from surveys.accounts import office_in_scope, visible_offices
 from surveys.db import utcnow
-from surveys.errors import ValidationError
+from surveys.errors import Reason, ValidationError
 from surveys.models import Office
 from surveys.qr import qr_svg
 
@@ -99,10 +99,8 @@ def _counter_choices(db) -> dict[str, list[tuple[str, str]]]:
 
 
 def _health_settings() -> dict:
-    return {
-        "silent_after": timedelta(minutes=current_app.config["KIOSK_SILENT_MINUTES"]),
-        "heartbeat_interval": timedelta(seconds=current_app.config["KIOSK_HEARTBEAT_SECONDS"]),
-    }
+    config = settings()
+    return {"silent_after": config.kiosk_silent, "heartbeat_interval": config.kiosk_heartbeat}
 
 
 def _index_page(pair_form: PairForm, status: int = 200):
@@ -116,7 +114,7 @@ def _index_page(pair_form: PairForm, status: int = 200):
             offices=db.scalars(visible_offices(user)).all(),
             office_code=office_code,
             pair_form=pair_form,
-            silent_minutes=current_app.config["KIOSK_SILENT_MINUTES"],
+            silent_minutes=int(settings().kiosk_silent.total_seconds() // 60),
         ),
         status,
     )
@@ -138,17 +136,16 @@ def pair():
     form.counter.choices = _counter_choices(db)
     if not form.validate_on_submit():
         return _index_page(form, 400)
-    config = current_app.config
+    config = settings()
     issued = kiosks.issue_pairing(
         db,
         form.counter.data,
         now=utcnow(),
-        link_ttl=timedelta(hours=config["PAIRING_LINK_HOURS"]),
-        code_ttl=timedelta(minutes=config["PAIRING_CODE_MINUTES"]),
+        link_ttl=config.pairing_link_ttl,
+        code_ttl=config.pairing_code_ttl,
         actor=current_user(),
     )
-    db.commit()
-    base = config["PUBLIC_BASE_URL"]
+    base = config.public_base_url
     link = base + url_for("counter.pair", secret=issued.secret)
     qr = Markup(qr_svg(link, title=_("QR code of the pairing link"), css_class="qr pairing-qr"))
     return _no_store(
@@ -196,14 +193,11 @@ def device(device_id: int):
 def rename(device_id: int):
     form = RenameForm()
     if form.validate_on_submit():
-        db = get_session()
         try:
-            kiosks.rename_device(db, current_user(), device_id, form.name.data)
+            kiosks.rename_device(get_session(), current_user(), device_id, form.name.data)
         except ValidationError:
-            db.rollback()
             form.name.errors.append(_("Give the kiosk a name of at most 200 characters."))
         else:
-            db.commit()
             flash(_("The kiosk was renamed."))
             return redirect(url_for(".device", device_id=device_id))
     return _device_page(device_id, 400, rename=form)
@@ -217,7 +211,6 @@ def move(device_id: int):
     form.counter.choices = _counter_choices(db)
     if form.validate_on_submit():
         device = kiosks.move_device(db, current_user(), device_id, form.counter.data, now=utcnow())
-        db.commit()
         flash(_("The kiosk now serves %(counter)s.", counter=device.counter.name))
         return redirect(url_for(".device", device_id=device_id))
     return _device_page(device_id, 400, move=form)
@@ -228,9 +221,7 @@ def move(device_id: int):
 def revoke(device_id: int):
     form = RevokeForm()
     if form.validate_on_submit():
-        db = get_session()
-        device = kiosks.revoke_device(db, current_user(), device_id, now=utcnow())
-        db.commit()
+        device = kiosks.revoke_device(get_session(), current_user(), device_id, now=utcnow())
         flash(_("%(name)s was revoked; it now shows the “not connected” screen.", name=device.name))
         return redirect(url_for(".index"))
     return _device_page(device_id, 400, revoke=form)
@@ -272,14 +263,12 @@ def officer_pin(code: str):
         try:
             officer = officers.set_officer_pin(db, current_user(), code, form.pin.data)
         except ValidationError as failure:
-            db.rollback()
             error = (
-                _("This PIN is too easy to guess; avoid repeated or consecutive digits.")
-                if "pin" in failure.fields and "consecutive" in failure.fields["pin"]
+                field_message(Reason.GUESSABLE)
+                if failure.fields.get("pin") == Reason.GUESSABLE
                 else _("A PIN is 4 to 8 digits.")
             )
         else:
-            db.commit()
             flash(_("The PIN of %(name)s was set.", name=officer.name))
             return redirect(url_for(".officers_index", office=officer.office.code))
     else:
@@ -296,7 +285,6 @@ def officer_badge(code: str):
     if not form.validate_on_submit():
         return _officers_page(None, 400)
     officer, secret = officers.issue_badge(db, current_user(), code)
-    db.commit()
     qr = Markup(
         qr_svg(
             secret, title=_("Sign-in badge of %(name)s", name=officer.name), css_class="qr badge-qr"

@@ -1,0 +1,157 @@
+"""The settings the app runs on, read once from app.config into a typed, frozen object.
+
+app.config keeps the documented names (``FLASK_PHONE_WINDOW_MINUTES`` and so on); this module
+turns them into numbers and ``timedelta``s once, at start-up, and refuses a value that does not
+fit with a message naming it. Views and domain calls take what they need from here instead of
+re-reading and re-multiplying config entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import Flask, current_app
+
+from surveys.responses import SubmitPolicy
+
+_EXTENSION = "hailong.settings"
+
+
+class SettingError(ValueError):
+    """A configuration value of the wrong type or out of range."""
+
+
+def _number(config, name: str, *, minimum: float = 0, integer: bool = True) -> int | float:
+    value = config[name]
+    if isinstance(value, str):
+        try:
+            value = float(value) if not integer else int(value)
+        except ValueError:
+            raise SettingError(f"{name} must be a number, not {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingError(f"{name} must be a number, not {value!r}")
+    if integer and value != int(value):
+        raise SettingError(f"{name} must be a whole number, not {value!r}")
+    if value < minimum:
+        raise SettingError(f"{name} must be at least {minimum}, not {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _seconds(config, name: str, minimum: float = 0) -> timedelta:
+    return timedelta(seconds=_number(config, name, minimum=minimum, integer=False))
+
+
+def _minutes(config, name: str, minimum: float = 0) -> timedelta:
+    return timedelta(minutes=_number(config, name, minimum=minimum, integer=False))
+
+
+def _hours(config, name: str, minimum: float = 0) -> timedelta:
+    return timedelta(hours=_number(config, name, minimum=minimum, integer=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    public_base_url: str
+    languages: tuple[str, ...]
+    default_language: str
+    default_timezone: str
+
+    #: Below these counts a rate is shown as "not enough data".
+    min_responses: int
+    min_officer_responses: int
+    #: Days a report covers when no range is chosen.
+    default_range_days: int
+
+    rate_limits_enabled: bool
+    phone_rate_limit: str
+    kiosk_rate_limit: str
+    login_rate_limit: str
+    pairing_rate_limit: str
+    officer_signin_rate_limit: str
+    code_lookup_rate_limit: str
+    device_failure_rate_limit: str
+    #: Live ratings per hour that one code takes before further ones are held as suspect;
+    #: an office's own code takes this many per counter of the office.
+    code_hourly_ceiling: int
+
+    #: One counted phone answer per phone per code in this window.
+    phone_window: timedelta
+    submit: SubmitPolicy
+
+    ticket_ttl: timedelta
+    ticket_max_per_request: int
+
+    kiosk_thanks: timedelta
+    kiosk_min_interval: timedelta
+    kiosk_idle: timedelta
+    kiosk_idle_warning: timedelta
+    kiosk_heartbeat: timedelta
+    kiosk_silent: timedelta
+    pairing_link_ttl: timedelta
+    pairing_code_ttl: timedelta
+
+    #: Seconds a client should wait before retrying while the database is unreachable.
+    retry_after_seconds: int
+
+    @classmethod
+    def from_config(cls, config) -> Settings:
+        """Read and check every setting; raise SettingError naming the first bad one."""
+        languages = tuple(config["LANGUAGES"])
+        if config["BABEL_DEFAULT_LOCALE"] not in languages:
+            raise SettingError("BABEL_DEFAULT_LOCALE must be one of LANGUAGES")
+        for name in (
+            "PHONE_RATE_LIMIT",
+            "KIOSK_RATE_LIMIT",
+            "LOGIN_RATE_LIMIT",
+            "PAIRING_RATE_LIMIT",
+            "OFFICER_SIGNIN_RATE_LIMIT",
+            "CODE_LOOKUP_RATE_LIMIT",
+            "DEVICE_FAILURE_RATE_LIMIT",
+        ):
+            if not isinstance(config[name], str) or not config[name].strip():
+                raise SettingError(f"{name} must be a rate such as '60 per minute'")
+        return cls(
+            public_base_url=str(config["PUBLIC_BASE_URL"]).rstrip("/"),
+            languages=languages,
+            default_language=config["BABEL_DEFAULT_LOCALE"],
+            default_timezone=config["BABEL_DEFAULT_TIMEZONE"],
+            min_responses=_number(config, "MIN_RESPONSES", minimum=1),
+            min_officer_responses=_number(config, "MIN_OFFICER_RESPONSES", minimum=1),
+            default_range_days=_number(config, "DEFAULT_RANGE_DAYS", minimum=1),
+            rate_limits_enabled=bool(config["RATELIMIT_ENABLED"]),
+            phone_rate_limit=config["PHONE_RATE_LIMIT"],
+            kiosk_rate_limit=config["KIOSK_RATE_LIMIT"],
+            login_rate_limit=config["LOGIN_RATE_LIMIT"],
+            pairing_rate_limit=config["PAIRING_RATE_LIMIT"],
+            officer_signin_rate_limit=config["OFFICER_SIGNIN_RATE_LIMIT"],
+            code_lookup_rate_limit=config["CODE_LOOKUP_RATE_LIMIT"],
+            device_failure_rate_limit=config["DEVICE_FAILURE_RATE_LIMIT"],
+            code_hourly_ceiling=_number(config, "CODE_HOURLY_CEILING", minimum=0),
+            phone_window=_minutes(config, "PHONE_WINDOW_MINUTES"),
+            submit=SubmitPolicy(
+                clock_skew=_minutes(config, "CLOCK_SKEW_MINUTES"),
+                kiosk_max_age=_hours(config, "KIOSK_MAX_AGE_HOURS", minimum=1),
+                phone_max_age=_minutes(config, "PHONE_MAX_AGE_MINUTES", minimum=1),
+            ),
+            ticket_ttl=_hours(config, "TICKET_TTL_HOURS", minimum=0.01),
+            ticket_max_per_request=_number(config, "TICKET_MAX_PER_REQUEST", minimum=1),
+            kiosk_thanks=_seconds(config, "KIOSK_THANKS_SECONDS", minimum=0),
+            kiosk_min_interval=_seconds(config, "KIOSK_MIN_INTERVAL_SECONDS"),
+            kiosk_idle=_seconds(config, "KIOSK_IDLE_SECONDS", minimum=1),
+            kiosk_idle_warning=_seconds(config, "KIOSK_IDLE_WARNING_SECONDS", minimum=1),
+            kiosk_heartbeat=_seconds(config, "KIOSK_HEARTBEAT_SECONDS", minimum=1),
+            kiosk_silent=_minutes(config, "KIOSK_SILENT_MINUTES", minimum=0),
+            pairing_link_ttl=_hours(config, "PAIRING_LINK_HOURS", minimum=0.01),
+            pairing_code_ttl=_minutes(config, "PAIRING_CODE_MINUTES", minimum=0.01),
+            retry_after_seconds=_number(config, "RETRY_AFTER_SECONDS", minimum=1),
+        )
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[_EXTENSION] = Settings.from_config(app.config)
+
+
+def settings() -> Settings:
+    """Return the running app's settings."""
+    return current_app.extensions[_EXTENSION]

@@ -1,0 +1,23 @@
+"""The web layer's rooms: one module (or package) of views per audience.
+
+- counter: the kiosk tablet at the counter, and pairing it
+- phone, tickets: the citizen's phone survey, QR images, posters, ticket surveys
+- dashboard: managers' figures; auth: signing in and out
+- admin: administration (kiosks, codes, posters, tickets, ratings held for review)
+- api: the JSON API under /api/v1
+"""
+
+from kiosk.views import admin, api, auth, counter, dashboard, health, phone, tickets
+
+BLUEPRINTS = (
+    phone.bp,
+    tickets.bp,
+    counter.bp,
+    dashboard.bp,
+    auth.bp,
+    health.bp,
+    *admin.BLUEPRINTS,
+    *api.BLUEPRINTS,
+)
+#: Authenticated by bearer tokens (or read-only with the session cookie): no CSRF token.
+JSON_BLUEPRINTS = api.BLUEPRINTS

@@ -1,0 +1,6 @@
+"""The JSON API under /api/v1, one module per concern; its description is assembled from
+what each view declares (openapi.py)."""
+
+from kiosk.views.api import docs, kiosk, offices, responses, tickets
+
+BLUEPRINTS = (responses.bp, offices.bp, tickets.bp, kiosk.bp, docs.bp)

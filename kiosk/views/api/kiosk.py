@@ -1,0 +1,162 @@
+"""The JSON API a paired kiosk uses besides posting ratings: heartbeat and officer sign-in.
+
+Every call carries ``Authorization: Bearer DEVICE_TOKEN``; an unknown or revoked token gets a
+401, on which the tablet shows its "not connected" screen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+
+from flask import Blueprint, g, jsonify
+
+from kiosk.auth import bearer_token
+from kiosk.boundary import read_json
+from kiosk.database import get_session
+from kiosk.errors import json_error
+from kiosk.views.api.openapi import DEVICE, Answer, error, operation
+from kiosk.views.api.schemas import (
+    HeartbeatBody,
+    KioskStateOut,
+    OfficerOut,
+    SignInBody,
+    parse,
+)
+from surveys import kiosks, officers
+from surveys.db import utcnow
+from surveys.models import Officer
+
+bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1/kiosk")
+
+_UNKNOWN_DEVICE = error("Unknown or revoked device token", **{"WWW-Authenticate": "Bearer"})
+
+
+def unknown_device():
+    """The 401 of an unknown or revoked device token (the rate limiter counts these)."""
+    response, status = json_error(401, "unknown_device")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="kiosk"'
+    return response, status
+
+
+def device_required(view):
+    """Let only a paired, active kiosk in; 401 otherwise (counted against the client)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        device = kiosks.device_for_token(get_session(), bearer_token())
+        if device is None:
+            return unknown_device()
+        g.kiosk_device = device
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _officer(officer: Officer | None) -> dict | None:
+    return None if officer is None else {"code": officer.code, "name": officer.name}
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
+def _state_body(state: kiosks.KioskState, now: datetime) -> dict:
+    return {
+        "status": "ok",
+        "server_time": _iso_utc(now),
+        "officer": _officer(state.officer),
+        "counter": {"code": state.counter.code, "name": state.counter.name},
+        "office": {
+            "code": state.office.code,
+            "name": state.office.name,
+            "closes_at": state.office.closes_at.strftime("%H:%M"),
+        },
+    }
+
+
+@operation(
+    method="post",
+    path="/kiosk/heartbeat",
+    summary="A kiosk reports its health (every minute) and learns its state",
+    body=HeartbeatBody,
+    security=DEVICE,
+    answers={
+        200: Answer("The kiosk's state", KioskStateOut),
+        400: error("Invalid report"),
+        401: _UNKNOWN_DEVICE,
+    },
+)
+@bp.post("/heartbeat")
+@device_required
+def heartbeat():
+    body = parse(HeartbeatBody, read_json())
+    now = utcnow()
+    state = kiosks.record_heartbeat(
+        get_session(),
+        g.kiosk_device,
+        now=now,
+        app_version=body.app_version,
+        queue_depth=body.queue_depth,
+        oldest_queued_at=body.oldest_queued_at,
+        last_error=body.last_error,
+    )
+    return jsonify(_state_body(state, now))
+
+
+@operation(
+    method="get",
+    path="/kiosk/state",
+    summary="The kiosk's counter, office and officer on duty (records nothing)",
+    security=DEVICE,
+    answers={200: Answer("The kiosk's state", KioskStateOut), 401: _UNKNOWN_DEVICE},
+)
+@bp.get("/state")
+@device_required
+def state():
+    now = utcnow()
+    return jsonify(_state_body(kiosks.kiosk_state(get_session(), g.kiosk_device, now=now), now))
+
+
+@operation(
+    method="post",
+    path="/kiosk/officer/sign-in",
+    summary="An officer of this kiosk's office signs in for a shift",
+    description="With the officer's code and PIN, or with the secret of their badge QR. "
+    "Whoever was on duty on this kiosk is signed out, and so is this officer elsewhere.",
+    body=SignInBody,
+    security=DEVICE,
+    answers={
+        200: Answer("Signed in", OfficerOut),
+        400: error("Neither code and PIN nor a badge"),
+        401: error("Wrong officer code, PIN or badge (wrong_credentials), or unknown device"),
+        429: error("Too many attempts on this kiosk", **{"Retry-After": "Seconds to wait"}),
+    },
+)
+@bp.post("/officer/sign-in")
+@device_required
+def officer_sign_in():
+    body = parse(SignInBody, read_json())
+    officer = officers.sign_in_officer(
+        get_session(),
+        g.kiosk_device,
+        officer_code=body.officer,
+        pin=body.pin,
+        badge=body.badge,
+        now=utcnow(),
+    )
+    return jsonify({"officer": _officer(officer)})
+
+
+@operation(
+    method="post",
+    path="/kiosk/officer/sign-out",
+    summary="Sign out whoever is on duty on this kiosk",
+    security=DEVICE,
+    answers={200: Answer("Nobody is on duty now", OfficerOut), 401: _UNKNOWN_DEVICE},
+)
+@bp.post("/officer/sign-out")
+@device_required
+def officer_sign_out():
+    officers.sign_out_officer(get_session(), g.kiosk_device, now=utcnow())
+    return jsonify({"officer": None})

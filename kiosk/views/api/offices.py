@@ -1,0 +1,146 @@
+"""The manager's side of the JSON API: offices in scope, their figures and their export."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from itertools import chain, islice
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+from sqlalchemy.orm import selectinload
+
+from kiosk.auth import api_login_required, current_user
+from kiosk.database import get_session
+from kiosk.settings import settings
+from kiosk.views.api.openapi import MANAGER, Answer, error, operation
+from kiosk.views.api.schemas import DateRangeQuery, OfficeOut, SummaryOut
+from surveys import accounts, reports
+from surveys.db import utcnow
+from surveys.models import Office
+from surveys.periods import DateRange, local_today
+from surveys.targets import public_codes
+
+bp = Blueprint("api_offices", __name__, url_prefix="/api/v1")
+
+_OFFICE = {"code": "An office code"}
+_OFFICE_ANSWERS = {
+    400: error("A bound of the range is not a date (YYYY-MM-DD)"),
+    401: error("Not signed in"),
+    403: error("Outside the caller's scope"),
+    404: error("Unknown office"),
+}
+
+
+@operation(
+    method="get",
+    path="/offices",
+    summary="The offices the caller may see, with their public codes",
+    security=MANAGER,
+    answers={200: Answer("Offices by name", OfficeOut), 401: error("Not signed in")},
+)
+@bp.get("/offices")
+@api_login_required
+def offices():
+    db = get_session()
+    found = db.scalars(
+        accounts.visible_offices(current_user()).options(
+            selectinload(Office.counters), selectinload(Office.unit)
+        )
+    ).all()
+    codes = public_codes(db, [o.id for o in found])
+    return jsonify(
+        [
+            {
+                "code": o.code,
+                "name": o.name,
+                "unit": o.unit.code,
+                "timezone": o.timezone,
+                "target": codes.get((o.id, None)),
+                "counters": [
+                    {"code": c.code, "name": c.name, "target": codes.get((o.id, c.id))}
+                    for c in o.counters
+                ],
+            }
+            for o in found
+        ]
+    )
+
+
+def office_period(office: Office) -> DateRange:
+    """Return the range of ?from=&to= in the office's own calendar (400 if not dates)."""
+    return DateRange.parse(
+        request.args.get("from"),
+        request.args.get("to"),
+        today=local_today(office.timezone, utcnow()),
+        default_days=settings().default_range_days,
+    )
+
+
+def _office_and_period(code: str) -> tuple[Office, DateRange]:
+    office = accounts.office_in_scope(get_session(), current_user(), code)
+    return office, office_period(office)
+
+
+@operation(
+    method="get",
+    path="/offices/{code}/summary",
+    summary="Satisfaction and per-question figures over inclusive local calendar days",
+    path_params=_OFFICE,
+    query=DateRangeQuery,
+    security=MANAGER,
+    answers={200: Answer("The figures", SummaryOut), **_OFFICE_ANSWERS},
+)
+@bp.get("/offices/<code>/summary")
+@api_login_required
+def summary(code: str):
+    office, period = _office_and_period(code)
+    result = reports.office_summary(get_session(), office, period, min_n=settings().min_responses)
+    return jsonify(result.as_dict())
+
+
+@operation(
+    method="get",
+    path="/offices/{code}/responses.csv",
+    summary="One row per response, in the office's local time",
+    path_params=_OFFICE,
+    query=DateRangeQuery,
+    security=MANAGER,
+    answers={
+        200: Answer(
+            "CSV, UTF-8 with a byte-order mark", media_type="text/csv", schema={"type": "string"}
+        ),
+        **_OFFICE_ANSWERS,
+    },
+)
+@bp.get("/offices/<code>/responses.csv")
+@api_login_required
+def responses_csv(code: str):
+    office, period = _office_and_period(code)
+    rows = reports.response_rows(get_session(), office, period)
+    # Read the header and the first batch now, so a failure is an error answer, not a file
+    # cut off after its headers were sent.
+    first = list(islice(rows, 2))
+
+    def generate():
+        # A byte-order mark makes Excel read the Vietnamese text as UTF-8.
+        yield codecs.BOM_UTF8.decode()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in chain(first, rows):
+            writer.writerow([_defuse(cell) for cell in row])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    filename = f"hailong-{office.code}-{period.start}-{period.end}.csv"
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _defuse(cell: str) -> str:
+    """Stop a spreadsheet from running a citizen's comment as a formula."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

@@ -1,0 +1,350 @@
+"""Every JSON body of the API, declared once with pydantic.
+
+The same classes validate what comes in (``parse``) and describe it in the OpenAPI document
+(kiosk/views/api/openapi.py), so the two cannot drift apart. Response bodies are declared here
+too and checked against the real answers by the Schemathesis run in the test suite.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+from pydantic import ValidationError as PydanticError
+
+from surveys.errors import Reason, ValidationError
+from surveys.tokens import normalise_code
+
+M = TypeVar("M", bound=BaseModel)
+#: How a rule over several fields names the ones that are missing (see ``parse``).
+MISSING = "missing:"
+
+
+def _text_only(value: Any) -> Any:
+    """Refuse numbers for a date-time: only the ISO 8601 text form is accepted."""
+    if not isinstance(value, str):
+        raise ValueError("a date-time is written as ISO 8601 text")
+    return value
+
+
+def _as_stored_utc(value: datetime) -> datetime:
+    """Return the moment as naive UTC (how every time is stored); refuse one out of range."""
+    try:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        raise ValueError("out of range") from None
+
+
+#: ISO 8601 with a time zone, stored as naive UTC.
+Moment = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_as_stored_utc)]
+Code = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused, strings are never coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+# Requests ------------------------------------------------------------------------------------
+
+
+class ResponseBody(Body):
+    """One citizen's response (POST /responses)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["target"]}, {"required": ["ticket"]}]}
+    )
+
+    id: uuid.UUID = Field(description="Made by the client; the idempotency key")
+    target: Code | None = Field(None, description="Public survey code; optional with a ticket")
+    ticket: Code | None = Field(
+        None, description="A one-time ticket code: the response is verified"
+    )
+    answers: dict[StrictStr, StrictStr | list[StrictStr]] = Field(
+        description="Question key → choice key, list of choice keys, or text"
+    )
+    comment: StrictStr | None = Field(None, max_length=1000)
+    locale: Literal["vi", "en"] = "vi"
+    submitted_at: Moment | None = Field(
+        None, description="When the citizen answered, with a zone; kiosks may send it late"
+    )
+
+    @model_validator(mode="after")
+    def _target_or_ticket(self) -> ResponseBody:
+        if self.target is None and self.ticket is None:
+            raise ValueError(f"{MISSING}target")
+        return self
+
+    def target_code(self) -> str:
+        return normalise_code(self.target) if self.target else ""
+
+    def ticket_code(self) -> str | None:
+        return normalise_code(self.ticket) if self.ticket is not None else None
+
+
+class MintBody(Body):
+    """Tickets for an office (POST /tickets)."""
+
+    office: Code
+    counter: Code | None = None
+    officer: Code | None = None
+    service: StrictStr | None = Field(None, max_length=200)
+    count: StrictInt = Field(1, ge=1, description="At most TICKET_MAX_PER_REQUEST")
+
+
+class HeartbeatBody(BaseModel):
+    """A kiosk's health report (POST /kiosk/heartbeat); fields a newer kiosk adds are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    app_version: StrictStr = Field(min_length=1, description="Cut to 32 characters")
+    queue_depth: StrictInt = Field(ge=0, le=1_000_000, description="Ratings waiting on the tablet")
+    oldest_queued_at: Moment | None = Field(
+        None, description="submitted_at of the oldest waiting rating"
+    )
+    last_error: StrictStr | None = Field(None, description="Cut to 500 characters")
+
+
+class SignInBody(Body):
+    """An officer's sign-in on a kiosk: code and PIN, or the badge's secret."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["officer", "pin"]}, {"required": ["badge"]}]}
+    )
+
+    officer: Code | None = None
+    pin: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    badge: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _code_and_pin_or_badge(self) -> SignInBody:
+        if self.badge is None and (self.officer is None or self.pin is None):
+            missing = [name for name in ("officer", "pin") if getattr(self, name) is None]
+            raise ValueError(MISSING + ",".join(missing))
+        return self
+
+
+class DateRangeQuery(Body):
+    """Inclusive local calendar days; a range whose start is after its end is empty."""
+
+    from_: date | None = Field(None, alias="from", description="Default: 29 days before 'to'")
+    to: date | None = Field(None, description="Default: today in the office's time zone")
+
+
+# Responses -----------------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: dict[str, str] = Field(description="Field → machine reason (surveys/errors.py)")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Created(BaseModel):
+    id: uuid.UUID
+
+
+class Text(BaseModel):
+    vi: str
+    en: str
+
+
+class ChoiceOut(BaseModel):
+    key: str
+    polarity: Literal["positive", "neutral", "negative"]
+    text: Text
+
+
+class ShowIf(BaseModel):
+    question: str
+    polarity: str
+
+
+class QuestionOut(BaseModel):
+    key: str
+    kind: Literal["scale", "choice", "multi", "text"]
+    headline: bool
+    required: bool
+    text: Text
+    choices: list[ChoiceOut] = Field(description="Best first")
+    max_length: int | None
+    show_if: ShowIf | None
+
+
+class SurveyVersion(BaseModel):
+    key: str
+    version: int
+
+
+class SurveyOut(BaseModel):
+    target: str
+    label: str
+    survey: SurveyVersion
+    questions: list[QuestionOut]
+
+
+class CounterOut(BaseModel):
+    code: str
+    name: str
+    target: str | None
+
+
+class OfficeOut(BaseModel):
+    code: str
+    name: str
+    unit: str
+    timezone: str
+    target: str | None
+    counters: list[CounterOut]
+
+
+class RateOut(BaseModel):
+    """Figures are null below the minimum number of responses."""
+
+    n: int
+    rate: float | None
+    ci_low: float | None = Field(description="95 % Wilson interval")
+    ci_high: float | None
+
+
+class QuestionFigures(RateOut):
+    mean_score: float | None
+    counts: dict[str, int]
+
+
+class TicketFiguresOut(BaseModel):
+    issued: int
+    responded: int
+    response_rate: float | None
+
+
+class SummaryOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    office: str
+    from_: date = Field(alias="from")
+    to: date
+    responses: int
+    satisfaction: RateOut
+    questions: dict[str, QuestionFigures]
+    verified: int
+    tickets: TicketFiguresOut
+
+
+class TicketOut(BaseModel):
+    code: str
+    url: str
+    expires_at: datetime
+
+
+class MintedOut(BaseModel):
+    tickets: list[TicketOut]
+
+
+class Named(BaseModel):
+    code: str
+    name: str
+
+
+class OfficeOfKiosk(Named):
+    closes_at: str = Field(description="Local closing time, HH:MM; shifts end then")
+
+
+class KioskStateOut(BaseModel):
+    status: Literal["ok"]
+    server_time: datetime = Field(description="UTC, with Z")
+    officer: Named | None = Field(description="Signed in on this kiosk now, or null")
+    counter: Named
+    office: OfficeOfKiosk
+
+
+class OfficerOut(BaseModel):
+    officer: Named | None
+
+
+# Parsing -------------------------------------------------------------------------------------
+
+#: pydantic's error types, as the machine reasons every other error uses.
+_REASONS = {
+    "missing": Reason.REQUIRED,
+    "extra_forbidden": Reason.UNKNOWN_FIELD,
+    "string_type": Reason.NOT_TEXT,
+    "string_too_short": Reason.REQUIRED,
+    "string_too_long": Reason.TOO_LONG,
+    "list_type": Reason.NOT_A_LIST,
+    "dict_type": Reason.NOT_AN_OBJECT,
+    "model_type": Reason.NOT_AN_OBJECT,
+    "model_attributes_type": Reason.NOT_AN_OBJECT,
+    "uuid_type": Reason.NOT_UUID,
+    "uuid_parsing": Reason.NOT_UUID,
+    "int_type": Reason.NOT_AN_INTEGER,
+    "int_parsing": Reason.NOT_AN_INTEGER,
+    "int_from_float": Reason.NOT_AN_INTEGER,
+    "greater_than_equal": Reason.OUT_OF_RANGE,
+    "less_than_equal": Reason.OUT_OF_RANGE,
+    "date_type": Reason.NOT_A_DATE,
+    "date_parsing": Reason.NOT_A_DATE,
+    "date_from_datetime_parsing": Reason.NOT_A_DATE,
+    "date_from_datetime_inexact": Reason.NOT_A_DATE,
+    "datetime_type": Reason.NOT_A_DATETIME,
+    "datetime_parsing": Reason.NOT_A_DATETIME,
+    "datetime_from_date_parsing": Reason.NOT_A_DATETIME,
+    "timezone_aware": Reason.NOT_A_DATETIME,
+}
+#: What a union or a validator adds to an error's location; not part of a field's name.
+_TAGS = ("str", "list[str]", "int", "function-", "constrained-str", "lax-or-strict")
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    parts = [
+        str(part)
+        for part in location
+        if isinstance(part, str) and not any(part.startswith(tag) for tag in _TAGS)
+    ]
+    return ".".join(parts) or "body"
+
+
+def _reason(error: dict[str, Any], field: str) -> Reason:
+    if error["type"] == "literal_error":
+        return Reason.UNKNOWN_LOCALE if field == "locale" else Reason.INVALID
+    if error["type"] == "value_error":
+        if field.endswith("submitted_at") or field.endswith("queued_at"):
+            return Reason.NOT_A_DATETIME
+        return Reason.INVALID
+    return _REASONS.get(error["type"], Reason.INVALID)
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validate decoded JSON (or query arguments) with ``model``; raise the domain's
+    ValidationError naming each bad field and why."""
+    try:
+        return model.model_validate(data)
+    except PydanticError as failure:
+        fields: dict[str, Reason] = {}
+        for error in failure.errors(include_url=False, include_input=False):
+            field = _field(error["loc"])
+            message = str(error.get("ctx", {}).get("error", ""))
+            if error["type"] == "value_error" and message.startswith(MISSING):
+                # A rule over several fields names those it misses.
+                for name in message.removeprefix(MISSING).split(","):
+                    fields.setdefault(name, Reason.REQUIRED)
+                continue
+            fields.setdefault(field, _reason(error, field))
+        raise ValidationError("The request is not valid.", fields) from None
