@@ -127,7 +127,7 @@ def submit_response(
     body_hash = payload.body_hash()
     if payload.ticket_code is not None:
         if device is not None:
-            raise ValidationError(
+            raise PermissionDenied(
                 "Kiosks do not redeem tickets.", {"ticket": Reason.NOT_FROM_A_KIOSK}
             )
         return _redeem(session, payload, body_hash, now=now, policy=policy)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from surveys.accounts import office_in_scope
-from surveys.errors import NotFound, PermissionDenied, Reason, ValidationError
+from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason, ValidationError
 from surveys.models import Counter, Office, Officer, Target, Ticket, User
 from surveys.tokens import is_code_shaped, new_code, normalise_code
 
@@ -88,11 +88,11 @@ def mint_tickets(
         if officer is None:
             errors["officer"] = Reason.NOT_IN_OFFICE
     if errors:
-        raise ValidationError("The ticket request does not fit the office.", errors)
+        raise NotFound("No such counter or officer in this office.", errors)
     target = _place_target(session, office.id, counter.id if counter else None)
     if target is None:
         field = "counter" if counter else "office"
-        raise ValidationError(
+        raise InvalidTransition(
             "This place has no survey code in use.", {field: Reason.NO_ACTIVE_CODE}
         )
     codes = _fresh_codes(session, request.count)

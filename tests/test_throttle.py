@@ -322,3 +322,138 @@ class TestRedisStorage:
             assert type(app.extensions["hailong.limiter"].storage).__name__ == "RedisStorage"
         finally:
             app.extensions["hailong.engine"].dispose()
+
+
+class TestSharedAllowances:
+    def test_the_form_and_the_api_share_one_allowance(self, throttled, db, city):
+        client = throttled(PHONE_RATE_LIMIT="3 per minute", PHONE_WINDOW_MINUTES=0).test_client()
+        assert phone_post(client).status_code == 302
+        assert client.post("/api/v1/responses", json=body()).status_code == 201
+        assert phone_post(client, "OFFICE1").status_code == 302
+        # The fourth answer of this client, whichever way it comes, is refused.
+        assert client.post("/api/v1/responses", json=body()).status_code == 429
+        assert phone_post(client).status_code == 429
+        assert count(db) == 3
+
+    def test_an_ipv6_client_counts_as_its_slash_64(self, throttled, db, city):
+        client = throttled(PHONE_RATE_LIMIT="2 per minute", PHONE_WINDOW_MINUTES=0).test_client()
+        for address in ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9"):
+            response = client.post(
+                "/api/v1/responses", json=body(), environ_base={"REMOTE_ADDR": address}
+            )
+            assert response.status_code == 201
+        refused = client.post(
+            "/api/v1/responses", json=body(), environ_base={"REMOTE_ADDR": "2001:db8:1:2::abcd"}
+        )
+        assert refused.status_code == 429
+        # Another /64 has its own allowance.
+        other = client.post(
+            "/api/v1/responses", json=body(), environ_base={"REMOTE_ADDR": "2001:db8:1:3::1"}
+        )
+        assert other.status_code == 201
+
+    def test_guessed_device_tokens_are_counted_per_client(self, throttled, db, city, device_token):
+        client = throttled(DEVICE_FAILURE_RATE_LIMIT="3 per minute").test_client()
+        for attempt in range(3):
+            response = client.post(
+                "/api/v1/kiosk/heartbeat",
+                json={"app_version": "1", "queue_depth": 0},
+                headers={"Authorization": f"Bearer kd_guess{attempt}"},
+            )
+            assert response.status_code == 401
+        junk = client.post(
+            "/api/v1/responses", json=body(), headers={"Authorization": "Bearer kd_guess9"}
+        )
+        assert junk.status_code == 429
+        # The real kiosk elsewhere is not affected, and good tokens never count.
+        real = client.post(
+            "/api/v1/kiosk/heartbeat",
+            json={"app_version": "1", "queue_depth": 0},
+            headers={"Authorization": f"Bearer {device_token}"},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},
+        )
+        assert real.status_code == 200
+
+
+class TestCodeCeiling:
+    def test_ratings_over_the_hourly_ceiling_are_stored_but_held(self, throttled, db, city):
+        app = throttled(CODE_HOURLY_CEILING=3, PHONE_WINDOW_MINUTES=0)
+        client = app.test_client()
+        ids = []
+        for i in range(5):
+            data = body()
+            ids.append(data["id"])
+            response = client.post(
+                "/api/v1/responses", json=data, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}
+            )
+            assert response.status_code == 201
+        db.expire_all()
+        held = [db.get(Response, uuid.UUID(i)).is_suspect for i in ids]
+        assert held == [False, False, False, True, True]
+        # Another code has its own ceiling; an office's own code has one per counter it serves.
+        assert client.post("/api/v1/responses", json=body("OFFICE1")).status_code == 201
+        db.expire_all()
+        assert db.scalar(select(func.count()).where(Response.is_suspect)) == 2
+
+    def test_held_ratings_are_left_out_of_the_figures_until_accepted(
+        self, throttled, db, city, make_token, make_user, login
+    ):
+        app = throttled(CODE_HOURLY_CEILING=1, PHONE_WINDOW_MINUTES=0)
+        client = app.test_client()
+        for i in range(3):
+            client.post(
+                "/api/v1/responses",
+                json=body(answers={"overall": "not_satisfied"}) if i else body(),
+                environ_base={"REMOTE_ADDR": f"10.0.1.{i}"},
+            )
+        token = make_token("viewer@example.vn", "viewer", "O1")
+        summary = client.get(
+            "/api/v1/offices/O1/summary", headers={"Authorization": f"Bearer {token}"}
+        ).json
+        assert summary["responses"] == 1
+        make_user("admin@example.vn", "admin", None)
+        page = client.get("/login").get_data(as_text=True)
+        client.post(
+            "/login",
+            data={
+                "csrf_token": re.search(
+                    r'name="csrf_token" type="hidden" value="([^"]+)"', page
+                ).group(1),
+                "email": "admin@example.vn",
+                "password": "correct horse battery",
+            },
+        )
+        queue = client.get("/admin/held?lang=en").get_data(as_text=True)
+        assert "COUNTR1" in queue and ">2<" in queue
+        action = re.search(r'action="(/admin/held/COUNTR1/[^"]+)"', queue).group(1)
+        accepted = client.post(
+            action.replace("&#43;", "+"),
+            data={"csrf_token": csrf_token(queue), "decision": "accept"},
+        )
+        assert accepted.status_code == 302
+        summary = client.get(
+            "/api/v1/offices/O1/summary", headers={"Authorization": f"Bearer {token}"}
+        ).json
+        assert summary["responses"] == 3
+        assert "No ratings are waiting" in client.get("/admin/held?lang=en").get_data(as_text=True)
+
+    def test_only_administrators_review_held_ratings(self, throttled, city, make_user, login):
+        client = throttled().test_client()
+        make_user("manager@example.vn", "manager", "O1")
+        page = client.get("/login").get_data(as_text=True)
+        client.post(
+            "/login",
+            data={
+                "csrf_token": csrf_token(page),
+                "email": "manager@example.vn",
+                "password": "correct horse battery",
+            },
+        )
+        assert client.get("/admin/held").status_code == 403
+        assert client.post("/admin/held/COUNTR1/2026-01-01T10:00:00").status_code in (400, 403)
+
+    def test_the_ceiling_is_off_with_the_other_throttles(self, client, db, city):
+        for _ in range(80):
+            assert client.post("/api/v1/responses", json=body()).status_code == 201
+        db.expire_all()
+        assert db.scalar(select(func.count()).where(Response.is_suspect)) == 0

@@ -92,9 +92,7 @@ class TestMintingApi:
             ({"count": 501}, "count"),
             ({"count": "many"}, "count"),
             ({"count": True}, "count"),
-            ({"counter": "O2-Q1"}, "counter"),  # a counter of another office
-            ({"counter": "NOPE"}, "counter"),
-            ({"officer": "NOPE"}, "officer"),
+            ({"count": 2.5}, "count"),
             ({"service": "x" * 201}, "service"),
             ({"colour": "red"}, "colour"),
             ({"office": None}, "office"),
@@ -105,6 +103,26 @@ class TestMintingApi:
         assert response.status_code == 400
         assert field in response.json["error"]["fields"]
         assert count(db, Ticket) == 0
+
+    @pytest.mark.parametrize(
+        "body, field",
+        [
+            ({"counter": "O2-Q1"}, "counter"),  # a counter of another office
+            ({"counter": "NOPE"}, "counter"),
+            ({"officer": "NOPE"}, "officer"),
+        ],
+    )
+    def test_a_counter_or_officer_not_of_the_office_is_404(
+        self, client, db, city, token, body, field
+    ):
+        response = mint(client, token, **body)
+        assert response.status_code == 404
+        assert response.json["error"]["fields"] == {field: "not_in_office"}
+        assert count(db, Ticket) == 0
+
+    def test_a_whole_number_written_as_a_float_is_a_whole_number(self, client, db, city, token):
+        assert mint(client, token, count=2.0).status_code == 201
+        assert count(db, Ticket) == 2
 
     def test_malformed_json_is_400(self, client, city, token):
         response = client.post(
@@ -292,7 +310,8 @@ class TestRedeemingThroughTheApi:
             json=answer(ticket),
             headers={"Authorization": f"Bearer {device_token}"},
         )
-        assert response.status_code == 400 and "ticket" in response.json["error"]["fields"]
+        assert response.status_code == 403
+        assert response.json["error"]["fields"] == {"ticket": "not_from_a_kiosk"}
 
 
 class TestConcurrentRedemption:

@@ -25,7 +25,7 @@ from kiosk.messages import field_message
 from kiosk.settings import settings
 from surveys import accounts
 from surveys.db import utcnow
-from surveys.errors import ValidationError
+from surveys.errors import DomainError, InvalidTransition, NotFound, ValidationError
 from surveys.models import Office, Target
 from surveys.periods import to_local
 from surveys.targets import office_codes, rotate_target, set_target_enabled
@@ -171,7 +171,7 @@ def _mint_form(office: Office, values: dict, errors: dict, status: int = 200):
     )
 
 
-def _mint_errors(error: ValidationError, max_count: int) -> dict[str, str]:
+def _mint_errors(error: DomainError, max_count: int) -> dict[str, str]:
     messages = {
         "count": _("Choose a number from 1 to %(max)s.", max=max_count),
         "counter": _("Choose a counter of this office."),
@@ -217,7 +217,8 @@ def mint(code: str):
             ttl=config.ticket_ttl,
             max_count=config.ticket_max_per_request,
         )
-    except ValidationError as error:
+    except (ValidationError, NotFound, InvalidTransition) as error:
+        # A counter or officer that is not of this office, or a place without a code in use.
         return _mint_form(found, values, _mint_errors(error, config.ticket_max_per_request), 400)
     return redirect(
         url_for("admin_codes.print_tickets", code=found.code, at=minted.issued_at.isoformat())

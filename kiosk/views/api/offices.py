@@ -37,7 +37,7 @@ _OFFICE_ANSWERS = {
     path="/offices",
     summary="The offices the caller may see, with their public codes",
     security=MANAGER,
-    answers={200: Answer("Offices by name", OfficeOut), 401: error("Not signed in")},
+    answers={200: Answer("Offices by name", OfficeOut, many=True), 401: error("Not signed in")},
 )
 @bp.get("/offices")
 @api_login_required

@@ -34,6 +34,8 @@ class Answer:
     schema: dict | None = None
     #: Headers this answer carries, name → description.
     headers: dict[str, str] = field(default_factory=dict)
+    #: A JSON array of ``model``.
+    many: bool = False
 
 
 def error(description: str, **headers: str) -> Answer:
@@ -110,9 +112,10 @@ def _parameters(op: Operation, schemas: dict) -> list[dict]:
 def _answer(answer: Answer) -> dict:
     result: dict[str, Any] = {"description": answer.description}
     if answer.model is not None:
-        result["content"] = {
-            answer.media_type: {"schema": {"$ref": REF.format(model=answer.model.__name__)}}
-        }
+        schema = {"$ref": REF.format(model=answer.model.__name__)}
+        if answer.many:
+            schema = {"type": "array", "items": schema}
+        result["content"] = {answer.media_type: {"schema": schema}}
     elif answer.schema is not None:
         result["content"] = {answer.media_type: {"schema": answer.schema}}
     if answer.headers:

@@ -54,7 +54,7 @@ def survey(code: str):
         ),
         400: error("Invalid input; 'fields' names each problem"),
         401: error("Unknown or revoked device token", **{"WWW-Authenticate": "Bearer"}),
-        403: error("A kiosk posting for another counter"),
+        403: error("A kiosk posting for another counter, or with a ticket"),
         404: error("Unknown or retired code or ticket"),
         409: error("The ticket was already used (ticket_used) or has expired (ticket_expired)"),
         422: error("This id was used for a different response"),

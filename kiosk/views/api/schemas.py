@@ -18,11 +18,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictInt,
     StrictStr,
     model_validator,
 )
 from pydantic import ValidationError as PydanticError
+from pydantic_core import PydanticCustomError
 
 from surveys.errors import Reason, ValidationError
 from surveys.tokens import normalise_code
@@ -47,9 +47,23 @@ def _as_stored_utc(value: datetime) -> datetime:
         raise ValueError("out of range") from None
 
 
+def _whole_number(value: Any) -> Any:
+    """Take 36 and 36.0 (both integers to JSON Schema), never "36", true or 36.5."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise PydanticCustomError("int_from_float", "a whole number")
+        return int(value)
+    return value
+
+
 #: ISO 8601 with a time zone, stored as naive UTC.
 Moment = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_as_stored_utc)]
-Code = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+#: Text a database can store: no NUL (kiosk/boundary.py refuses lone surrogates as well).
+Text = Annotated[StrictStr, Field(pattern=r"^[^\x00]*$")]
+Code = Annotated[Text, Field(min_length=1, max_length=64)]
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class Body(BaseModel):
@@ -69,14 +83,14 @@ class ResponseBody(Body):
     )
 
     id: uuid.UUID = Field(description="Made by the client; the idempotency key")
-    target: Code | None = Field(None, description="Public survey code; optional with a ticket")
-    ticket: Code | None = Field(
-        None, description="A one-time ticket code: the response is verified"
+    # Left out rather than null: one of the two is required.
+    target: Code = Field(None, description="Public survey code; optional with a ticket")
+    ticket: Code = Field(None, description="A one-time ticket code: the response is verified")
+    answers: dict[Text, Text | list[Text]] = Field(
+        description="Question key → choice key, list of choice keys, or text",
+        json_schema_extra={"additionalProperties": False},
     )
-    answers: dict[StrictStr, StrictStr | list[StrictStr]] = Field(
-        description="Question key → choice key, list of choice keys, or text"
-    )
-    comment: StrictStr | None = Field(None, max_length=1000)
+    comment: Annotated[Text, Field(max_length=1000)] | None = None
     locale: Literal["vi", "en"] = "vi"
     submitted_at: Moment | None = Field(
         None, description="When the citizen answered, with a zone; kiosks may send it late"
@@ -101,21 +115,21 @@ class MintBody(Body):
     office: Code
     counter: Code | None = None
     officer: Code | None = None
-    service: StrictStr | None = Field(None, max_length=200)
-    count: StrictInt = Field(1, ge=1, description="At most TICKET_MAX_PER_REQUEST")
+    service: Annotated[Text, Field(max_length=200)] | None = None
+    count: WholeNumber = Field(1, ge=1, description="At most TICKET_MAX_PER_REQUEST")
 
 
-class HeartbeatBody(BaseModel):
-    """A kiosk's health report (POST /kiosk/heartbeat); fields a newer kiosk adds are ignored."""
+class HeartbeatBody(Body):
+    """A kiosk's health report (POST /kiosk/heartbeat)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    app_version: StrictStr = Field(min_length=1, description="Cut to 32 characters")
-    queue_depth: StrictInt = Field(ge=0, le=1_000_000, description="Ratings waiting on the tablet")
+    app_version: Annotated[Text, Field(min_length=1)] = Field(description="Cut to 32 characters")
+    queue_depth: WholeNumber = Field(
+        ge=0, le=1_000_000, description="Ratings waiting on the tablet"
+    )
     oldest_queued_at: Moment | None = Field(
         None, description="submitted_at of the oldest waiting rating"
     )
-    last_error: StrictStr | None = Field(None, description="Cut to 500 characters")
+    last_error: Text | None = Field(None, description="Cut to 500 characters")
 
 
 class SignInBody(Body):
@@ -125,9 +139,10 @@ class SignInBody(Body):
         json_schema_extra={"anyOf": [{"required": ["officer", "pin"]}, {"required": ["badge"]}]}
     )
 
-    officer: Code | None = None
-    pin: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
-    badge: Annotated[StrictStr, Field(min_length=1, max_length=200)] | None = None
+    # Left out rather than null: code and PIN, or the badge.
+    officer: Code = None
+    pin: Annotated[Text, Field(min_length=1, max_length=64)] = None
+    badge: Annotated[Text, Field(min_length=1, max_length=200)] = None
 
     @model_validator(mode="after")
     def _code_and_pin_or_badge(self) -> SignInBody:
@@ -288,6 +303,7 @@ _REASONS = {
     "string_type": Reason.NOT_TEXT,
     "string_too_short": Reason.REQUIRED,
     "string_too_long": Reason.TOO_LONG,
+    "string_pattern_mismatch": Reason.INVALID_TEXT,
     "list_type": Reason.NOT_A_LIST,
     "dict_type": Reason.NOT_AN_OBJECT,
     "model_type": Reason.NOT_AN_OBJECT,

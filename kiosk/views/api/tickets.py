@@ -29,10 +29,11 @@ bp = Blueprint("api_tickets", __name__, url_prefix="/api/v1")
     security=({"bearerToken": []},),
     answers={
         201: Answer("Minted", MintedOut),
-        400: error("Invalid input, or a counter or officer not of the office"),
+        400: error("Invalid input; 'fields' names each problem"),
         401: error("No or unknown API token"),
         403: error("Office outside the caller's scope, or a viewer"),
-        404: error("Unknown office"),
+        404: error("Unknown office, or a counter or officer that is not of the office"),
+        409: error("The office or counter has no survey code in use"),
     },
 )
 @bp.post("/tickets")
