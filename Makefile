@@ -7,7 +7,7 @@ SECRET_FILE := instance/secret_key
 DEMO_RESPONSES ?= 5000
 DEMO_DAYS ?= 60
 
-.PHONY: run test install translations update-translations browsers bench lint clean
+.PHONY: run test install translations update-translations browsers bench bench-load wrk fault-cluster lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,35 @@ test: translations browsers
 		$(BIN)/pytest -q; \
 	fi
 
+# Each benchmark rewrites its own "## ..." section of docs/performance.md (about 8 minutes in all).
 bench: translations
 	$(BIN)/python -m benchmarks.run
+	$(MAKE) bench-load
+
+# Debian's wrk, the load generator of benchmarks/throughput.py.
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -q && apt-get install -y -q wrk; }
+
+# A PostgreSQL cluster of our own (port 5433) that the fault test may restart: never the shared
+# server on 5432, where other test runs live.
+PG_VERSION ?= $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
+FAULT_PORT ?= 5433
+fault-cluster:
+	@sh benchmarks/fault-cluster.sh $(PG_VERSION) fault $(FAULT_PORT)
+
+# The app under gunicorn against a bare Flask floor (SQLite, and PostgreSQL when
+# BENCH_DATABASE_URL or TEST_DATABASE_URL is set), then the fault test: on the own cluster when
+# Debian's PostgreSQL tools are here, else on SQLite with worker kills only.
+bench-load: translations wrk
+	$(BIN)/python -m benchmarks.throughput
+	@if [ -n "$(PG_VERSION)" ] && command -v pg_createcluster >/dev/null; then \
+		$(MAKE) --no-print-directory fault-cluster && \
+		$(BIN)/python -m benchmarks.fault \
+			--database-url postgresql://postgres@127.0.0.1:$(FAULT_PORT)/postgres \
+			--restart-command "pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) fault restart"; \
+	else \
+		$(BIN)/python -m benchmarks.fault --database-url sqlite; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
