@@ -48,10 +48,12 @@ from sqlalchemy.engine import Engine, make_url
 
 from kiosk import create_app
 from kiosk.config import normalise_database_url
+from kiosk.views.api.schemas import ResponseBody, parse
 from surveys import accounts, demo, reports
 from surveys.db import make_engine, make_sessionmaker, utcnow
 from surveys.models import Answer, Office, Response, Target
-from surveys.responses import parse_response_input, record_response
+from surveys.periods import DateRange
+from surveys.responses import ResponseInput, submit_response
 from surveys.schema import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,9 +243,9 @@ def bench_seed(backend: Backend, count: int) -> dict:
 # --------------------------------------------------------------------------- 3. dashboard figures
 
 
-def _periods() -> dict[int, reports.DateRange]:
+def _periods() -> dict[int, DateRange]:
     today = datetime.now(UTC).astimezone(ZoneInfo(CITY_ZONE)).date()
-    return {days: reports.DateRange(today - timedelta(days=days - 1), today) for days in RANGES}
+    return {days: DateRange(today - timedelta(days=days - 1), today) for days in RANGES}
 
 
 def _busiest_office(session) -> Office:
@@ -310,7 +312,7 @@ def _label(statement: str) -> str:
     return "office_summary: totals"
 
 
-def _query_plans(engine: Engine, maker, office_id: int, period: reports.DateRange) -> list[dict]:
+def _query_plans(engine: Engine, maker, office_id: int, period: DateRange) -> list[dict]:
     """EXPLAIN each query on ``response`` that the summary and the overview run."""
     with StatementClock(engine) as clock:
         clock.recorded = []
@@ -426,8 +428,9 @@ def bench_http(backend: Backend, requests: int, runs: int) -> dict:
 
         def record(i: int) -> None:
             with maker() as session:
-                payload = parse_response_input(bodies[i])
-                record_response(session, payload, now=utcnow(), channel="qr")
+                body = parse(ResponseBody, bodies[i])
+                payload = ResponseInput(body.id, body.target_code(), body.answers)
+                submit_response(session, payload, now=utcnow())
                 session.commit()
 
         with StatementClock(engine) as clock:
@@ -587,11 +590,11 @@ def render(results: dict[str, dict], info: dict, args, total: float, peak_mb: fl
 
     lines += [
         _row("`POST /api/v1/responses` (201)", [cell(http[n]["post"]) for n in names]),
-        _row("`record_response` + commit, no Flask", [cell(http[n]["domain"]) for n in names]),
+        _row("`submit_response` + commit, no Flask", [cell(http[n]["domain"]) for n in names]),
         _row("`GET /healthz` (Flask + `SELECT 1`)", [cell(http[n]["healthz"]) for n in names]),
         _row("plain `INSERT` of a response-wide row + commit",
              [cell(http[n]["insert"]) for n in names]),
-        _row("SQL statements per POST (per `record_response`)",
+        _row("SQL statements per POST (per `submit_response`)",
              [f"{http[n]['post_statements']:.1f} ({http[n]['domain_statements']:.1f})"
               for n in names]),
         _row("time executing statements per POST (mean, commit excluded)",
@@ -765,7 +768,7 @@ def main(argv: list[str] | None = None) -> int:
             h = entry["http"]
             print(f"  POST median {ms(h['post'].median)} p95 {ms(h['post'].p95)} "
                   f"({h['post'].rate:,.0f}/s); healthz {ms(h['healthz'].median)}; "
-                  f"plain insert {ms(h['insert'].median)}; record_response "
+                  f"plain insert {ms(h['insert'].median)}; submit_response "
                   f"{ms(h['domain'].median)}", flush=True)
             results[backend.name] = entry
 

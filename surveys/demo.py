@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from surveys.accounts import create_user
 from surveys.defaults import OFFICE_CULTURE, QUICK, ensure_default_surveys
 from surveys.models import Answer, Counter, Office, Officer, Response, Target, Unit
+from surveys.models.org import DEFAULT_TIMEZONE
 from surveys.models.survey import POLARITY_VALUE
+from surveys.periods import local_today
 from surveys.spec import SurveySpec, survey_spec
 from surveys.tokens import CODE_ALPHABET, CODE_LENGTH
 
@@ -291,7 +293,7 @@ def _flush(session: Session, responses: list, answers: list) -> int:
 
 def _time_slots(now: datetime, days: int, rng: random.Random) -> list[datetime]:
     """Return local visit times, repeated in proportion to how busy each weekday and hour is."""
-    today = now.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    today = local_today(DEFAULT_TIMEZONE, now)
     slots = []
     for offset in range(days):
         day: date = today - timedelta(days=offset + 1)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -20,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from surveys.accounts import visible_offices
 from surveys.errors import NotFound, PermissionDenied, Reason, ValidationError, WrongCredentials
 from surveys.models import KioskDevice, Office, Officer, OfficerShift, User
+from surveys.periods import to_local, zone
 from surveys.tokens import hash_secret, new_secret
 
 PIN_PATTERN = re.compile(r"[0-9]{4,8}")
@@ -73,18 +73,17 @@ def issue_badge(session: Session, actor: User, officer_code: str) -> tuple[Offic
 
 def shift_closes_at(started_at: datetime, office: Office) -> datetime:
     """Return the office's first closing time after a shift started (UTC, naive)."""
-    zone = ZoneInfo(office.timezone)
-    local = started_at.replace(tzinfo=UTC).astimezone(zone)
+    local = to_local(started_at, office.timezone)
     day = local.date()
     if local.time() >= office.closes_at:
         day += timedelta(days=1)
-    closing = datetime.combine(day, office.closes_at, tzinfo=zone)
+    closing = datetime.combine(day, office.closes_at, tzinfo=zone(office.timezone))
     return closing.astimezone(UTC).replace(tzinfo=None)
 
 
 def is_office_open(office: Office, now: datetime) -> bool:
     """Return whether the office is open at ``now``: opens_at..closes_at, Monday to Friday."""
-    local = now.replace(tzinfo=UTC).astimezone(ZoneInfo(office.timezone))
+    local = to_local(now, office.timezone)
     return local.weekday() < 5 and office.opens_at <= local.time() < office.closes_at
 
 

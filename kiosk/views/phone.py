@@ -14,9 +14,12 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import select
 
 from kiosk import phone_window, posters
@@ -64,6 +67,58 @@ def _canonical_redirect(code: str, endpoint: str):
     return None
 
 
+#: Rendered questions, by (id of the survey spec, language); the spec is kept beside its markup
+#: so an id reused by another object never matches.
+_QUESTIONS: dict[tuple[int, str], tuple[SurveySpec, Markup]] = {}
+
+
+def questions_markup(spec: SurveySpec, lang: str) -> Markup:
+    """Return a survey's blank questions in one language, rendered once per process."""
+    entry = _QUESTIONS.get((id(spec), lang))
+    if entry is None or entry[0] is not spec:
+        if len(_QUESTIONS) > 500:
+            _QUESTIONS.clear()
+        entry = (spec, Markup(render_template("phone/_questions.html", spec=spec)))
+        _QUESTIONS[(id(spec), lang)] = entry
+    return entry[1]
+
+
+#: Stand-ins rendered into a kept blank page, replaced per request by the real values.
+_CSRF_SLOT = "__hailong_csrf_token__"
+_ID_SLOT = "00000000-0000-4000-8000-000000000000"
+#: Blank survey pages, by (ids of the target and survey objects, language); both objects are
+#: kept beside the page, and a new TargetRef (the cache refreshes it) makes a new page.
+_PAGES: dict[tuple[int, int, str], tuple[TargetRef, SurveySpec, str]] = {}
+
+
+def blank_survey_page(target: TargetRef, spec: SurveySpec) -> str:
+    """Return the blank phone survey page: rendered once per code and language, then only its
+    CSRF token and response id are written in (the page is most of a citizen's request)."""
+    lang = current_language()
+    key = (id(target), id(spec), lang)
+    entry = _PAGES.get(key)
+    if entry is None or entry[0] is not target or entry[1] is not spec:
+        if len(_PAGES) > 2000:
+            _PAGES.clear()
+        html = render_template(
+            "phone/survey.html",
+            target=target,
+            spec=spec,
+            response_id=_ID_SLOT,
+            selected={},
+            errors={},
+            questions_html=questions_markup(spec, lang),
+            csrf_token=lambda: _CSRF_SLOT,
+        )
+        entry = _PAGES[key] = (target, spec, html)
+    return entry[2].replace(_CSRF_SLOT, generate_csrf()).replace(_ID_SLOT, str(uuid.uuid4()))
+
+
+def _is_plain_request() -> bool:
+    """No query argument but the language, and no message waiting to be shown."""
+    return set(request.args) <= {"lang"} and "_flashes" not in session
+
+
 def survey_page(
     target: TargetRef,
     spec: SurveySpec,
@@ -75,6 +130,7 @@ def survey_page(
     **extra,
 ):
     """Render the phone survey form (also the ticket's), fresh or with the citizen's answers."""
+    blank = not selected and not errors
     page = render_template(
         "phone/survey.html",
         target=target,
@@ -82,6 +138,7 @@ def survey_page(
         response_id=response_id,
         selected=selected or {},
         errors=errors or {},
+        questions_html=questions_markup(spec, current_language()) if blank else None,
         **extra,
     )
     return page, status
@@ -121,6 +178,8 @@ def survey(code: str):
     target, spec = found
     if phone_window.answered_recently(target.code):
         return render_template("phone/answered.html", target=target)
+    if _is_plain_request():
+        return blank_survey_page(target, spec)
     return survey_page(target, spec, uuid.uuid4())
 
 
