@@ -7,6 +7,7 @@ checked with axe-core and for 48×48 px touch targets (screenshots in /tmp/shots
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -15,16 +16,16 @@ from sqlalchemy import select
 import surveys.db
 from surveys import officers
 from surveys.models import KioskDevice, Response
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import THANKS_SECONDS, axe_violations
 from tests.browser.test_kiosk_flow import (
     SHOTS,
     choice,
     expect_reset,
     headline,
+    next_citizen,
     pair_kiosk,
     queue_counts,
     stored_responses,
-    wait_for_queue,
 )
 
 PIN = "4826"
@@ -67,13 +68,21 @@ def check_screen(page: Page, name: str) -> float:
     return min(min(t["width"], t["height"]) for t in targets)
 
 
+#: Ends the staff button's running CSS animations as if their time had passed (page.clock does
+#: not drive CSS animations); returns their names. A finished hold fires its animationend.
+FINISH_HOLD = """() => document.querySelector('.staff-button').getAnimations({subtree: true})
+  .map((animation) => { animation.finish(); return animation.animationName; })"""
+
+
 def open_staff_panel(page: Page) -> None:
     """Press and hold the staff corner button until the panel opens."""
     box = page.locator(".staff-button").bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
-    expect(page.locator(".staff-panel")).to_be_visible(timeout=5000)
+    # Still pressed when the hold's 1.5 s animation ends: end it now instead of waiting.
+    assert page.evaluate(FINISH_HOLD) == ["hold"]
+    expect(page.locator(".staff-panel")).to_be_visible()
     page.mouse.up()
 
 
@@ -111,7 +120,7 @@ def test_language_and_larger_text_switch_in_place_then_reset(live_server, page, 
     expect(page.locator(".thanks-screen")).to_contain_text("Thank you!")
     found = stored_responses(db)
     assert len(found) == 1 and found[0].locale == "en"
-    expect_reset(page)
+    next_citizen(page)
     expect(html).to_have_attribute("lang", "vi")
     expect(html).not_to_have_class("bigger-text")
     expect(page.locator(".bigger")).to_have_attribute("aria-pressed", "false")
@@ -137,10 +146,19 @@ def test_back_goes_to_the_previous_question_and_lets_the_citizen_change_the_answ
     assert len(found) == 1 and found[0].headline_polarity == 1
 
 
+#: Counts the survey's change events, each once the kiosk's own handler has run on it.
+COUNT_HANDLED_CHANGES = """() => {
+  window.handledChanges = 0;
+  document.querySelector('#kiosk form').addEventListener('change', () => window.handledChanges++);
+}"""
+
+
 class TestMinimumInterval:
+    MIN_INTERVAL_SECONDS = 5
+
     @pytest.fixture()
     def live_server_config(self) -> dict:
-        return {"KIOSK_MIN_INTERVAL_SECONDS": 5}
+        return {"KIOSK_MIN_INTERVAL_SECONDS": self.MIN_INTERVAL_SECONDS}
 
     def test_a_double_tap_counts_once_and_a_quick_second_rating_is_ignored(
         self, live_server, page, db, city
@@ -150,36 +168,41 @@ class TestMinimumInterval:
         box = target.bounding_box()
         assert box is not None
 
-        # Two taps 60 ms apart on the same answer.
+        # Two taps 60 ms apart (on the tablet's clock) on the same answer.
         page.touchscreen.tap(box["x"] + 100, box["y"] + 20)
-        page.wait_for_timeout(60)
+        page.clock.run_for(60)
         page.touchscreen.tap(box["x"] + 100, box["y"] + 20)
 
-        expect(page.locator(".thanks-screen")).to_be_visible()
-        expect_reset(page)  # the thank-you lasts 1 s in these tests
+        next_citizen(page)  # the thank-you lasts 1 s in these tests
         # Within 5 s of the counted rating: ignored, quietly, and never queued.
+        page.evaluate(COUNT_HANDLED_CHANGES)
         choice(page, "overall", "satisfied").tap()
+        page.wait_for_function("() => window.handledChanges === 1")
+        # The kiosk has handled the tap: had it counted the rating, its write to the outbox
+        # would have begun, and IndexedDB runs a read begun later only after that write.
+        assert queue_counts(page)["outbox"] == 0
         expect(headline(page)).to_be_visible()
         expect(page.locator(".thanks-screen")).to_be_hidden()
         expect(page.locator("#kiosk input:checked")).to_have_count(0)
-        assert wait_for_queue(page, 0)["outbox"] == 0
-        page.wait_for_timeout(500)
         assert len(stored_responses(db)) == 1
 
         # After the interval the next citizen's rating counts.
-        page.wait_for_timeout(3500)
+        page.clock.run_for(self.MIN_INTERVAL_SECONDS * 1000 - THANKS_SECONDS * 1000)
         choice(page, "overall", "satisfied").tap()
         expect(page.locator(".thanks-screen")).to_be_visible()
         assert len(stored_responses(db, at_least=2)) == 2
 
 
 class TestIdle:
+    IDLE_MS = 2000
+    WARNING_MS = 2000
+
     @pytest.fixture()
     def live_server_config(self) -> dict:
         return {
             "KIOSK_MIN_INTERVAL_SECONDS": 0,
-            "KIOSK_IDLE_SECONDS": 2,
-            "KIOSK_IDLE_WARNING_SECONDS": 2,
+            "KIOSK_IDLE_SECONDS": self.IDLE_MS // 1000,
+            "KIOSK_IDLE_WARNING_SECONDS": self.WARNING_MS // 1000,
         }
 
     def test_idle_warning_then_reset_clears_every_input(self, live_server, page, db, city):
@@ -191,11 +214,16 @@ class TestIdle:
         page.locator("[data-key='comment'] textarea").fill("Chờ lâu quá")
 
         warning = page.locator(".idle-dialog")
-        expect(warning).to_be_visible(timeout=5000)
+        page.clock.run_for(self.IDLE_MS - 1000)
+        expect(warning).to_be_hidden()
+        page.clock.run_for(1000)
+        expect(warning).to_be_visible()
         expect(warning.locator("h2")).to_contain_text("more time")
+        expect(warning.locator(".countdown").first).to_have_text("2")
         check_screen(page, "7-idle-warning")
 
-        expect(warning).to_be_hidden(timeout=5000)
+        page.clock.run_for(self.WARNING_MS)
+        expect(warning).to_be_hidden()
         expect_reset(page)
         expect(page.locator("html")).to_have_attribute("lang", "vi")
         # Nothing was sent: the citizen did not finish.
@@ -207,7 +235,8 @@ class TestIdle:
         choice(page, "overall", "not_satisfied").tap()
         choice(page, "reasons", "attitude").tap()
         warning = page.locator(".idle-dialog")
-        expect(warning).to_be_visible(timeout=5000)
+        page.clock.run_for(self.IDLE_MS)
+        expect(warning).to_be_visible()
         expect(warning.locator("h2")).to_contain_text("Ông/Bà cần thêm thời gian?")
         page.screenshot(path=str(SHOTS / "issue3-7-idle-warning-vi.png"))
 
@@ -215,15 +244,20 @@ class TestIdle:
 
         expect(warning).to_be_hidden()
         expect(choice(page, "reasons", "attitude").locator("input")).to_be_checked()
-        # The clock starts again: the warning comes back, then the reset.
-        expect(warning).to_be_visible(timeout=5000)
+        # The clock starts again: the warning comes back after the whole idle time (not at
+        # the reset the first warning was counting down to), with the answers still there.
+        page.clock.run_for(self.IDLE_MS)
+        expect(warning).to_be_visible()
+        expect(choice(page, "reasons", "attitude").locator("input")).to_be_checked()
         warning.locator(".start-over").tap()
         expect_reset(page)
 
     def test_no_warning_on_an_untouched_start_screen(self, live_server, page, db, city):
         pair_kiosk(page, live_server, db)
-        page.wait_for_timeout(3000)
-        expect(page.locator(".idle-dialog")).to_be_hidden()
+        # Second by second through the idle time, the warning and past them.
+        for _ in range((self.IDLE_MS + self.WARNING_MS) // 1000 + 1):
+            page.clock.run_for(1000)
+            expect(page.locator(".idle-dialog")).to_be_hidden()
 
 
 def test_staff_corner_needs_a_hold_and_signs_an_officer_in_and_out(
@@ -232,8 +266,10 @@ def test_staff_corner_needs_a_hold_and_signs_an_officer_in_and_out(
     pair_kiosk(page, live_server, db)
     panel = page.locator(".staff-panel")
     page.locator(".staff-button").tap()
-    page.wait_for_timeout(2000)
-    expect(panel).to_be_hidden()  # a citizen's tap does nothing
+    # A citizen's tap does nothing: it leaves no hold running that could end and open the
+    # panel (the hold's CSS animation is not on page.clock; finishing it is its time passing).
+    assert page.evaluate(FINISH_HOLD) == []
+    expect(panel).to_be_hidden()
 
     open_staff_panel(page)
     panel.locator("#officer-code").fill(city.officer.code.lower())
@@ -249,12 +285,15 @@ def test_staff_corner_needs_a_hold_and_signs_an_officer_in_and_out(
     expect(panel.locator("#officer-pin")).to_have_value("")
     panel.locator(".close").tap()
     expect(page.locator(".intro .on-duty")).to_contain_text(city.officer.name)
+    # The tablet's clock is right again (the server's has run on since it was stopped): the
+    # rating is stamped after the sign-in, as it is at a real counter.
+    page.clock.pause_at(datetime.now(UTC))
     choice(page, "overall", "very_satisfied").tap()
     expect(page.locator(".thanks-screen")).to_be_visible()
     first = stored_responses(db)
     assert [r.officer_id for r in first] == [city.officer.id]
 
-    expect_reset(page)
+    next_citizen(page)
     open_staff_panel(page)
     panel.locator(".sign-out").tap()
     expect(panel.locator(".on-duty-none")).to_be_visible()
@@ -300,7 +339,7 @@ def test_every_screen_is_accessible_with_big_targets(live_server, page, db, city
     page.locator(".kiosk .actions .skip-step").tap()
     expect(page.locator(".thanks-screen")).to_be_visible()
     smallest.append(check_screen(page, "4-thanks"))
-    expect_reset(page)
+    next_citizen(page)
 
     page.locator(".bigger").tap()
     smallest.append(check_screen(page, "5-larger-text"))
@@ -411,6 +450,7 @@ def test_badge_shown_to_the_camera_signs_the_officer_in(live_server, page, db, c
     camera.tap()
     expect(page.locator(".staff-panel .camera-view")).to_be_visible()
     page.evaluate("badge => { window.badgeInView = badge; }", badge)
+    page.clock.run_for(250)  # the camera looks again every 250 ms
 
     expect(page.locator(".staff-panel .on-duty-some")).to_contain_text(city.officer.name)
     expect(page.locator(".staff-panel .camera-view")).to_be_hidden()

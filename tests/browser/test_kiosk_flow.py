@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from surveys.models import Answer, Choice, KioskDevice, Question, Response
+from tests.browser.conftest import THANKS_SECONDS
 from tests.conftest import pairing_secret
 
 SHOTS = Path("/tmp/shots")
@@ -137,6 +139,25 @@ def expect_reset(page: Page) -> None:
     expect(page.locator("#kiosk textarea")).to_have_value("")
 
 
+def next_citizen(page: Page) -> None:
+    """Let the thank-you screen run its time on the tablet's clock; expect the reset."""
+    expect(page.locator(".thanks-screen")).to_be_visible()
+    page.clock.run_for(THANKS_SECONDS * 1000)
+    expect_reset(page)
+
+
+def advance_until(page: Page, done: Callable[[], bool], within_ms: int, step_ms: int = 250) -> None:
+    """Move the tablet's clock on a step at a time until ``done()``, which must come within
+    ``within_ms`` of the tablet's time: for what the kiosk starts on a timer (a retry after its
+    backoff). ``done`` should look for the start (a request sent), not for a round trip the
+    clock would keep running through."""
+    advanced = 0
+    while not done():
+        assert advanced < within_ms, f"not done within {within_ms} ms on the tablet's clock"
+        page.clock.run_for(step_ms)
+        advanced += step_ms
+
+
 def get_json(url: str, token: str) -> dict:
     request = urllib.request.Request(
         url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
@@ -177,7 +198,7 @@ def test_pair_a_kiosk_tap_a_rating_see_it_counted(live_server, page, db, city, m
     assert summary["office"] == "O1"
     assert summary["responses"] == 1
 
-    expect_reset(page)
+    next_citizen(page)
     shot(page, "kiosk-5-after-reset")
 
 
@@ -223,7 +244,7 @@ def test_negative_rating_asks_reasons_then_comment(live_server, page, db, city, 
     assert comments == []
     outbox_is_empty(page)
 
-    expect_reset(page)
+    next_citizen(page)
 
 
 def test_unpaired_tablet_shows_not_connected(live_server, new_page, city, shot):

@@ -9,16 +9,17 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, Request, Route, expect
 from sqlalchemy import select
 
 import kiosk.views.kiosk_shell
 import surveys.db
 from surveys.models import KioskDevice
 from tests.browser.test_kiosk_flow import (
+    advance_until,
     answer_keys,
     choice,
-    expect_reset,
+    next_citizen,
     outbox_is_empty,
     pair_kiosk,
     queue_counts,
@@ -27,6 +28,11 @@ from tests.browser.test_kiosk_flow import (
 )
 
 RESPONSES = "**/api/v1/responses"
+HEARTBEAT = "**/api/v1/kiosk/heartbeat"
+#: The heartbeat interval of the tests about the heartbeat (a minute in production).
+HEARTBEAT_SECONDS = 1
+#: The longest the sender waits before it tries again (link.js MAX_DELAY_MS).
+MAX_RETRY_DELAY_MS = 60_000
 
 
 @pytest.fixture()
@@ -37,8 +43,7 @@ def live_server_config() -> dict:
 def rate(page: Page, value: str = "very_satisfied") -> None:
     """One citizen's positive rating, through to the reset for the next one."""
     choice(page, "overall", value).tap()
-    expect(page.locator(".thanks-screen")).to_be_visible()
-    expect_reset(page)
+    next_citizen(page)
 
 
 def rate_negative(page: Page, comment: str) -> None:
@@ -47,8 +52,7 @@ def rate_negative(page: Page, comment: str) -> None:
     page.locator(".kiosk .actions .send").tap()
     page.locator("[data-key='comment'] textarea").fill(comment)
     page.locator(".kiosk .actions .send").tap()
-    expect(page.locator(".thanks-screen")).to_be_visible()
-    expect_reset(page)
+    next_citizen(page)
 
 
 def wait_for_service_worker(page: Page) -> None:
@@ -56,13 +60,41 @@ def wait_for_service_worker(page: Page) -> None:
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10_000)
 
 
-def count_after_a_while(page: Page, db) -> list:
-    """The stored responses once any late duplicate would have arrived."""
-    page.wait_for_timeout(700)
+@pytest.fixture()
+def posted(page) -> list[Request]:
+    """Every rating the tablet posts, whatever becomes of it."""
+    requests: list[Request] = []
+
+    def on_request(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith("/api/v1/responses"):
+            requests.append(request)
+
+    page.on("request", on_request)
+    return requests
+
+
+def count_once_answered(db, posted: list[Request]) -> list:
+    """The stored responses once every rating the tablet posted has had its answer (or failed):
+    with the outbox empty nothing is sent any more, so no late duplicate is still on its way."""
+    for request in posted:
+        request.response()  # waits for it
     return stored_responses(db, at_least=0)
 
 
-def test_ratings_made_offline_arrive_exactly_once(live_server, page, db, city):
+def beat(page: Page, beats: int = 1) -> None:
+    """Let the heartbeat fire (every HEARTBEAT_SECONDS) and wait for each answer."""
+    for _ in range(beats):
+        with page.expect_response(HEARTBEAT):
+            page.clock.run_for(HEARTBEAT_SECONDS * 1000)
+
+
+def device_record(db) -> KioskDevice | None:
+    db.commit()  # end any read transaction, so the next query sees the server's commits
+    db.expire_all()
+    return db.scalar(select(KioskDevice))
+
+
+def test_ratings_made_offline_arrive_exactly_once(live_server, page, db, city, posted):
     pair_kiosk(page, live_server, db)
     page.context.set_offline(True)
 
@@ -80,7 +112,7 @@ def test_ratings_made_offline_arrive_exactly_once(live_server, page, db, city):
     found = stored_responses(db, at_least=3)
     outbox_is_empty(page)
     expect(page.locator(".kiosk-foot .status")).to_have_attribute("data-state", "online")
-    found = count_after_a_while(page, db)
+    found = count_once_answered(db, posted)
     assert len(found) == 3, "each rating arrives once"
     assert sorted(answer_keys(db, r)["overall"][0] for r in found) == [
         "not_satisfied",
@@ -97,7 +129,9 @@ def test_ratings_made_offline_arrive_exactly_once(live_server, page, db, city):
     assert all(r.submitted_at <= r.received_at for r in found)
 
 
-def test_a_reload_while_offline_keeps_and_later_delivers_the_queue(live_server, page, db, city):
+def test_a_reload_while_offline_keeps_and_later_delivers_the_queue(
+    live_server, page, db, city, posted
+):
     pair_kiosk(page, live_server, db)
     wait_for_service_worker(page)
     page.context.set_offline(True)
@@ -116,10 +150,10 @@ def test_a_reload_while_offline_keeps_and_later_delivers_the_queue(live_server, 
 
     assert len(stored_responses(db, at_least=2)) == 2
     outbox_is_empty(page)
-    assert len(count_after_a_while(page, db)) == 2
+    assert len(count_once_answered(db, posted)) == 2
 
 
-def test_a_failing_server_then_recovering_gets_everything_once(live_server, page, db, city):
+def test_a_failing_server_then_recovering_gets_everything_once(live_server, page, db, city, posted):
     pair_kiosk(page, live_server, db)
     failures: list[str] = []
 
@@ -135,23 +169,24 @@ def test_a_failing_server_then_recovering_gets_everything_once(live_server, page
     page.route(RESPONSES, fail)
     rate(page, "very_satisfied")
     rate(page, "satisfied")
-    # Retries with backoff: at least three attempts fail while the server is down.
-    for _ in range(100):
-        if len(failures) >= 3:
-            break
-        page.wait_for_timeout(100)
+    # Retries with backoff (1 s, 2 s, 4 s... on the tablet's clock): at least three attempts
+    # fail while the server is down, well before the heartbeat (a minute) would try again.
+    advance_until(page, lambda: len(failures) >= 3, within_ms=30_000)
     assert len(failures) >= 3, failures
     assert wait_for_queue(page, 2)["outbox"] == 2
     expect(page.locator(".kiosk-foot .status")).to_have_attribute("data-state", "waiting")
 
     page.unroute(RESPONSES)
 
+    # The next attempt, however long the backoff has grown, delivers both.
+    attempts = len(posted)
+    advance_until(page, lambda: len(posted) > attempts, within_ms=MAX_RETRY_DELAY_MS * 5 // 4)
     assert len(stored_responses(db, at_least=2)) == 2
     outbox_is_empty(page)
-    assert len(count_after_a_while(page, db)) == 2
+    assert len(count_once_answered(db, posted)) == 2
 
 
-def test_a_lost_acknowledgement_is_replayed_safely(live_server, page, db, city):
+def test_a_lost_acknowledgement_is_replayed_safely(live_server, page, db, city, posted):
     """The server stores the rating but its answer never reaches the tablet: the replay of
     the same id is acknowledged without storing it twice."""
     pair_kiosk(page, live_server, db)
@@ -163,22 +198,21 @@ def test_a_lost_acknowledgement_is_replayed_safely(live_server, page, db, city):
         route.abort("connectionreset")
 
     page.route(RESPONSES, store_then_drop, times=1)
-    rate(page)
-    for _ in range(100):
-        if lost:
-            break
-        page.wait_for_timeout(100)
+    with page.expect_event("requestfailed", lambda request: request.url.endswith("/responses")):
+        rate(page)
     assert lost == [201]
     assert len(stored_responses(db)) == 1
 
+    # The retry after the backoff (a second or so on the tablet's clock) is acknowledged.
+    advance_until(page, lambda: len(posted) == 2, within_ms=10_000)
     outbox_is_empty(page)
-    assert len(count_after_a_while(page, db)) == 1
+    assert len(count_once_answered(db, posted)) == 1
 
 
 class TestRevokedTablet:
     @pytest.fixture()
     def live_server_config(self) -> dict:
-        return {"KIOSK_MIN_INTERVAL_SECONDS": 0, "KIOSK_HEARTBEAT_SECONDS": 1}
+        return {"KIOSK_MIN_INTERVAL_SECONDS": 0, "KIOSK_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS}
 
     def revoke(self, db) -> None:
         device = db.scalar(select(KioskDevice))
@@ -198,16 +232,22 @@ class TestRevokedTablet:
         expect(not_connected).to_be_visible()
         expect(page.locator("fieldset.question.headline")).to_be_hidden()
         expect(not_connected.locator(".queue-count")).to_have_text("1")
-        page.wait_for_timeout(2500)  # heartbeats and retries meanwhile drop nothing
+        beat(page, 3)  # heartbeats (answered 401) and any retry meanwhile drop nothing
         assert queue_counts(page) == {"outbox": 1, "rejected": 0, "local": 0}
         assert stored_responses(db, at_least=0) == []
 
     def test_the_heartbeat_finds_out_with_an_empty_queue(self, live_server, page, db, city):
-        pair_kiosk(page, live_server, db)
+        with page.expect_response(HEARTBEAT):  # the first heartbeat, before the revocation
+            pair_kiosk(page, live_server, db)
         self.revoke(db)
+        expect(page.locator(".not-connected")).to_be_hidden()
 
-        expect(page.locator(".not-connected")).to_be_visible(timeout=5000)
-        page.locator(".not-connected .retry").tap()
+        beat(page)
+
+        expect(page.locator(".not-connected")).to_be_visible()
+        with page.expect_response(HEARTBEAT) as answer:
+            page.locator(".not-connected .retry").tap()
+        assert answer.value.status == 401
         expect(page.locator(".not-connected")).to_be_visible()
 
     def test_re_pairing_the_browser_delivers_what_was_kept(self, live_server, page, db, city):
@@ -284,7 +324,7 @@ def test_a_new_app_version_is_picked_up_without_losing_the_queue(
 class TestHeartbeat:
     @pytest.fixture()
     def live_server_config(self) -> dict:
-        return {"KIOSK_MIN_INTERVAL_SECONDS": 0, "KIOSK_HEARTBEAT_SECONDS": 1}
+        return {"KIOSK_MIN_INTERVAL_SECONDS": 0, "KIOSK_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS}
 
     def test_the_heartbeat_reports_queue_version_and_last_error(self, live_server, page, db, city):
         pair_kiosk(page, live_server, db)
@@ -305,13 +345,11 @@ class TestHeartbeat:
         )
 
         device = None
-        for _ in range(60):
-            db.commit()
-            db.expire_all()
-            device = db.scalar(select(KioskDevice))
+        for _ in range(10):
+            beat(page)
+            device = device_record(db)
             if device is not None and device.queue_depth == 2 and device.last_error:
                 break
-            page.wait_for_timeout(250)
         assert device is not None
         assert device.queue_depth == 2
         assert device.app_version == version
@@ -321,18 +359,17 @@ class TestHeartbeat:
         assert "503" in device.last_error
 
         page.unroute(RESPONSES)
-        outbox_is_empty(page)
-        for _ in range(60):
-            db.commit()
-            db.expire_all()
-            device = db.scalar(select(KioskDevice))
+        # A heartbeat finds the queue and has it sent; a later one reports it empty.
+        for _ in range(10):
+            beat(page)
+            device = device_record(db)
             if device is not None and device.queue_depth == 0:
                 break
-            page.wait_for_timeout(250)
+        outbox_is_empty(page)
         assert device is not None and device.queue_depth == 0 and device.oldest_queued_at is None
 
 
-def test_a_rating_refused_for_good_is_kept_aside_not_retried(live_server, page, db, city):
+def test_a_rating_refused_for_good_is_kept_aside_not_retried(live_server, page, db, city, posted):
     """A permanent 4xx (here a 422) is moved out of the outbox into a kept "rejected" store."""
     pair_kiosk(page, live_server, db)
     refusals: list[int] = []
@@ -348,11 +385,12 @@ def test_a_rating_refused_for_good_is_kept_aside_not_retried(live_server, page, 
     page.route(RESPONSES, refuse)
     rate(page)
 
-    for _ in range(50):
-        if queue_counts(page)["rejected"] == 1:
-            break
-        page.wait_for_timeout(100)
-    assert queue_counts(page) == {"outbox": 0, "rejected": 1, "local": 0}
-    page.wait_for_timeout(1500)
-    assert len(refusals) == 1, "a refused rating is not sent again"
+    assert wait_for_queue(page, 0) == {"outbox": 0, "rejected": 1, "local": 0}
+    # A minute on the tablet's clock: past the longest retry delay, up to the heartbeat, which
+    # the tablet sends after anything its earlier timers sent. (Counted as they leave: a post
+    # still on its way when the minute is up has been aborted by its own 15 s timeout.)
+    with page.expect_response(HEARTBEAT):
+        page.clock.run_for(MAX_RETRY_DELAY_MS)
+    assert len(posted) == 1, "a refused rating is not sent again"
+    assert len(refusals) == 1
     expect(page.locator(".kiosk-foot .status")).to_have_attribute("data-state", "online")
