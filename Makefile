@@ -7,7 +7,7 @@ SECRET_FILE := instance/secret_key
 DEMO_RESPONSES ?= 5000
 DEMO_DAYS ?= 60
 
-.PHONY: run test install translations update-translations browsers bench bench-load wrk fault-cluster lint clean
+.PHONY: screenshots run test install translations update-translations browsers bench bench-load wrk fault-cluster lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,7 @@ test: translations browsers
 # Each benchmark rewrites its own "## ..." section of docs/performance.md (about 8 minutes in all).
 bench: translations
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.org_import
 	$(MAKE) bench-load
 
 # Debian's wrk, the load generator of benchmarks/throughput.py.
@@ -88,3 +89,7 @@ lint: install
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+
+# Retake the README's and docs' screenshots from a fresh demo city (Debian's Chromium).
+screenshots: translations browsers
+	$(BIN)/python docs/screenshots/take.py

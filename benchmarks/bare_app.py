@@ -54,8 +54,11 @@ bare_table = Table(
     Column("body_hash", String(64), nullable=False),
 )
 
-OVERALL = [("very_satisfied", "Rất hài lòng"), ("satisfied", "Hài lòng"),
-           ("not_satisfied", "Không hài lòng")]
+OVERALL = [
+    ("very_satisfied", "Rất hài lòng"),
+    ("satisfied", "Hài lòng"),
+    ("not_satisfied", "Không hài lòng"),
+]
 REASONS = [
     ("attitude", "Thái độ, cách giao tiếp của cán bộ"),
     ("guidance", "Hướng dẫn chưa rõ, phải bổ sung hồ sơ nhiều lần"),
@@ -70,17 +73,29 @@ REASONS = [
 
 def _row(response_id: uuid.UUID, overall: str | None) -> dict:
     now = datetime.now(UTC).replace(tzinfo=None)
-    return {"id": response_id, "target_id": 1, "survey_id": 1, "office_id": 1, "counter_id": 1,
-            "officer_id": None, "device_id": None, "channel": "qr", "locale": "vi",
-            "submitted_at": now, "received_at": now,
-            "headline_polarity": -1 if overall == "not_satisfied" else 1,
-            "is_verified": False, "body_hash": "0" * 64}
+    return {
+        "id": response_id,
+        "target_id": 1,
+        "survey_id": 1,
+        "office_id": 1,
+        "counter_id": 1,
+        "officer_id": None,
+        "device_id": None,
+        "channel": "qr",
+        "locale": "vi",
+        "submitted_at": now,
+        "received_at": now,
+        "headline_polarity": -1 if overall == "not_satisfied" else 1,
+        "is_verified": False,
+        "body_hash": "0" * 64,
+    }
 
 
 def create_app() -> Flask:
     app = Flask(__name__, template_folder=str(Path(__file__).parent / "templates"))
-    engine = make_engine(os.environ["DATABASE_URL"].replace(
-        "postgresql://", "postgresql+psycopg://", 1))
+    engine = make_engine(
+        os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+    )
     statement = insert(bare_table)
 
     def store(row: dict) -> None:
@@ -103,8 +118,9 @@ def create_app() -> Flask:
 
     @app.get("/form")
     def form():
-        return render_template("bare_form.html", response_id=uuid.uuid4(), overall=OVERALL,
-                               reasons=REASONS)
+        return render_template(
+            "bare_form.html", response_id=uuid.uuid4(), overall=OVERALL, reasons=REASONS
+        )
 
     @app.post("/form")
     def submit():

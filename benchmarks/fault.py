@@ -102,12 +102,14 @@ def load_surveys(base: str, codes: list[str]) -> list[Survey]:
         if required:
             continue
         followup = next((q for q in questions if q["kind"] == "multi" and q.get("show_if")), None)
-        surveys.append(Survey(
-            target=spec.get("target", code),
-            overall=[(c["key"], c["polarity"]) for c in headline["choices"]],
-            reasons_key=followup["key"] if followup else None,
-            reasons=[c["key"] for c in followup["choices"]] if followup else [],
-        ))
+        surveys.append(
+            Survey(
+                target=spec.get("target", code),
+                overall=[(c["key"], c["polarity"]) for c in headline["choices"]],
+                reasons_key=followup["key"] if followup else None,
+                reasons=[c["key"] for c in followup["choices"]] if followup else [],
+            )
+        )
     if not surveys:
         raise RuntimeError("no target whose survey asks only the headline question")
     return surveys
@@ -144,8 +146,9 @@ def post_once(host: str, port: int, payload: bytes) -> tuple[int | None, str, di
     """POST one response; return (status or None, failure kind or '', response headers)."""
     connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
     try:
-        connection.request("POST", "/api/v1/responses", body=payload,
-                           headers={"Content-Type": "application/json"})
+        connection.request(
+            "POST", "/api/v1/responses", body=payload, headers={"Content-Type": "application/json"}
+        )
         reply = connection.getresponse()
         body = reply.read()
         headers = {k.lower(): v for k, v in reply.getheaders()}
@@ -164,8 +167,9 @@ def post_once(host: str, port: int, payload: bytes) -> tuple[int | None, str, di
         connection.close()
 
 
-def citizen(host: str, port: int, surveys: list[Survey], stop_at: float, seed: int,
-            log: ClientLog) -> None:
+def citizen(
+    host: str, port: int, surveys: list[Survey], stop_at: float, seed: int, log: ClientLog
+) -> None:
     """Post responses until ``stop_at``; retry each id with the same body until it is a 201."""
     rng = random.Random(seed)
     while time.monotonic() < stop_at:
@@ -211,9 +215,16 @@ class FaultLog:
     restarts: list[tuple[float, float, int, str]] = field(default_factory=list)
 
 
-def inject_faults(server: Gunicorn, started: float, seconds: float, kill_every: float,
-                  restart_command: list[str] | None, restarts: int, stop: threading.Event,
-                  log: FaultLog) -> None:
+def inject_faults(
+    server: Gunicorn,
+    started: float,
+    seconds: float,
+    kill_every: float,
+    restart_command: list[str] | None,
+    restarts: int,
+    stop: threading.Event,
+    log: FaultLog,
+) -> None:
     """SIGKILL one worker every ``kill_every`` s; run the restart command at even intervals."""
     rng = random.Random(7)
     restart_at = [started + seconds * (i + 1) / (restarts + 1) for i in range(restarts)]
@@ -249,17 +260,24 @@ def stored_rows(database: Database) -> tuple[set[str], dict[str, int], int, int]
         for attempt in range(30):
             try:
                 with engine.connect() as connection:
-                    ids = [str(uuid.UUID(str(v))) for v in
-                           connection.execute(text("SELECT id FROM response")).scalars()]
+                    ids = [
+                        str(uuid.UUID(str(v)))
+                        for v in connection.execute(text("SELECT id FROM response")).scalars()
+                    ]
                     per_response = {
-                        str(uuid.UUID(str(r))): n for r, n in connection.execute(text(
-                            "SELECT response_id, count(*) FROM answer GROUP BY response_id"))
+                        str(uuid.UUID(str(r))): n
+                        for r, n in connection.execute(
+                            text("SELECT response_id, count(*) FROM answer GROUP BY response_id")
+                        )
                     }
-                    twice = connection.execute(text(
-                        "SELECT count(*) FROM (SELECT response_id, question_id, "
-                        "coalesce(choice_id, -1) AS c FROM answer "
-                        "GROUP BY response_id, question_id, coalesce(choice_id, -1) "
-                        "HAVING count(*) > 1) AS doubled")).scalar_one()
+                    twice = connection.execute(
+                        text(
+                            "SELECT count(*) FROM (SELECT response_id, question_id, "
+                            "coalesce(choice_id, -1) AS c FROM answer "
+                            "GROUP BY response_id, question_id, coalesce(choice_id, -1) "
+                            "HAVING count(*) > 1) AS doubled"
+                        )
+                    ).scalar_one()
                 break
             except Exception:
                 if attempt == 29:
@@ -282,7 +300,7 @@ def server_errors(log_path: Path) -> Counter:
         if not line.startswith("Unhandled error on"):
             continue
         # The traceback's last line names the exception that reached the error handler.
-        for follow in lines[i + 1:i + 400]:
+        for follow in lines[i + 1 : i + 400]:
             match = final.match(follow)
             if match and not follow.startswith(("psycopg.", "sqlalchemy.exc.InvalidatePool")):
                 name, message = match.groups()
@@ -319,24 +337,39 @@ def run(args: argparse.Namespace, database: Database, restart: list[str] | None)
         server.wait_ready()
         surveys = load_surveys(server.base, office_targets(server.base, token))
         setup = time.monotonic() - setup_started
-        print(f"[{database.name} {database.version}] ready in {setup:.1f} s on {server.base}; "
-              f"{len(surveys)} targets; {args.clients} clients for {args.seconds:.0f} s",
-              flush=True)
+        print(
+            f"[{database.name} {database.version}] ready in {setup:.1f} s on {server.base}; "
+            f"{len(surveys)} targets; {args.clients} clients for {args.seconds:.0f} s",
+            flush=True,
+        )
         logs = [ClientLog() for _ in range(args.clients)]
         faults = FaultLog()
         stop = threading.Event()
         started = time.monotonic()
         stop_at = started + args.seconds
         clients = [
-            threading.Thread(target=citizen, args=("127.0.0.1", server.port, surveys, stop_at,
-                                                   1000 + i, logs[i]), daemon=True)
+            threading.Thread(
+                target=citizen,
+                args=("127.0.0.1", server.port, surveys, stop_at, 1000 + i, logs[i]),
+                daemon=True,
+            )
             for i in range(args.clients)
         ]
         # The first second is quiet, so the first responses show the undisturbed path works.
         injector = threading.Thread(
             target=inject_faults,
-            args=(server, started + 1.0, args.seconds - 1.0, args.kill_every, restart,
-                  args.restarts if restart else 0, stop, faults), daemon=True)
+            args=(
+                server,
+                started + 1.0,
+                args.seconds - 1.0,
+                args.kill_every,
+                restart,
+                args.restarts if restart else 0,
+                stop,
+                faults,
+            ),
+            daemon=True,
+        )
         for thread in clients:
             thread.start()
         injector.start()
@@ -411,8 +444,13 @@ def run(args: argparse.Namespace, database: Database, restart: list[str] | None)
 
 
 def passed(result: dict) -> bool:
-    return not (result["lost"] or result["duplicate_ids"] or result["doubled_answer_rows"]
-                or result["wrong_answers"] or result["hung_clients"])
+    return not (
+        result["lost"]
+        or result["duplicate_ids"]
+        or result["doubled_answer_rows"]
+        or result["wrong_answers"]
+        or result["hung_clients"]
+    )
 
 
 def render(result: dict, info: dict[str, str], restart_text: str) -> str:
@@ -421,7 +459,8 @@ def render(result: dict, info: dict[str, str], restart_text: str) -> str:
     restarts = result["restarts"]
     restart_line = (
         "; ".join(f"{seconds:.1f} s (exit {rc})" for seconds, rc, _out in restarts)
-        if restarts else "none"
+        if restarts
+        else "none"
     )
     failures = result["failures"]
     total_failures = sum(failures.values())
@@ -442,8 +481,11 @@ def render(result: dict, info: dict[str, str], restart_text: str) -> str:
         f"`POST /api/v1/responses` for {result['seconds']:.0f} s, each id retried with the same "
         "body (backoff 50 ms doubling to 1 s) until a 201; one worker SIGKILLed every "
         f"{result['kill_every']:g} s after the first quiet second"
-        + (f"; the database restarted with `{restart_text}`." if restarts else
-           "; no database restart."),
+        + (
+            f"; the database restarted with `{restart_text}`."
+            if restarts
+            else "; no database restart."
+        ),
         "",
         f"Result: {verdict} — every acknowledged rating is stored, exactly once.",
         "",
@@ -482,11 +524,14 @@ def render(result: dict, info: dict[str, str], restart_text: str) -> str:
             where.append(f"**{outside:,} more than {FAULT_WINDOW:g} s after any fault**")
         lines.append(f"| &nbsp;&nbsp;{kind} | {n:,} ({', '.join(where)}) |")
     errors = result["server_errors"]
-    lines.append("| unhandled errors in the server log (final exception) | "
-                 + ("; ".join(f"`{k}` × {n}" for k, n in errors.most_common(6)) or "none")
-                 + " |")
-    lines.append(f"| `/healthz` 200 again after the run | "
-                 f"{'yes' if result['healthy_after'] else '**no**'} |")
+    lines.append(
+        "| unhandled errors in the server log (final exception) | "
+        + ("; ".join(f"`{k}` × {n}" for k, n in errors.most_common(6)) or "none")
+        + " |"
+    )
+    lines.append(
+        f"| `/healthz` 200 again after the run | {'yes' if result['healthy_after'] else '**no**'} |"
+    )
     lines += ["", "### Notes", ""]
     lines += [f"- {note}" for note in notes(result)]
     return "\n".join(lines).rstrip() + "\n"
@@ -502,23 +547,29 @@ def notes(result: dict) -> list[str]:
         found.append(
             f"{five_hundreds} attempts got a **500** ({during} of them while the database "
             "restarted: connection refused, shutting down, terminated); the interface contract "
-            "says \"never a 500\": a database outage should answer `503` (with `Retry-After`), as "
-            "`/healthz` does, so a client can tell \"try again\" from a bug."
+            'says "never a 500": a database outage should answer `503` (with `Retry-After`), as '
+            '`/healthz` does, so a client can tell "try again" from a bug.'
         )
     if result["lost"]:
         found.append(f"Lost ids (first 5): {', '.join(result['lost'][:5])}.")
     if result["rejected"]:
-        sample = "; ".join(f"{status} {detail[:80]}" for _id, status, detail in
-                           result["rejected"][:3])
+        sample = "; ".join(
+            f"{status} {detail[:80]}" for _id, status, detail in result["rejected"][:3]
+        )
         found.append(f"{len(result['rejected'])} attempts were refused with a 4xx: {sample}.")
     if result["wrong_answers"]:
         sample = list(result["wrong_answers"].items())[:3]
-        found.append("Answer rows differ from the answers sent (id: stored, expected): "
-                      + "; ".join(f"{rid}: {got}, {want}" for rid, (got, want) in sample) + ".")
+        found.append(
+            "Answer rows differ from the answers sent (id: stored, expected): "
+            + "; ".join(f"{rid}: {got}, {want}" for rid, (got, want) in sample)
+            + "."
+        )
     outside = sum(result["failures_outside"].values())
     if outside:
-        found.append(f"{outside} failed attempts came more than {FAULT_WINDOW:g} s after any "
-                     "kill or restart finished.")
+        found.append(
+            f"{outside} failed attempts came more than {FAULT_WINDOW:g} s after any "
+            "kill or restart finished."
+        )
     if result["replayed"]:
         found.append(
             f"{result['replayed']} id(s) stored by an attempt whose answer never reached the "
@@ -526,8 +577,10 @@ def notes(result: dict) -> list[str]:
             "`201` with `Idempotent-Replayed: true`, as the contract says."
         )
     if result["stored_not_acked"]:
-        found.append(f"{len(result['stored_not_acked'])} ids are stored but were never "
-                     "acknowledged (the client gave up on them).")
+        found.append(
+            f"{len(result['stored_not_acked'])} ids are stored but were never "
+            "acknowledged (the client gave up on them)."
+        )
     if result["hung_clients"]:
         found.append(f"{result['hung_clients']} client threads were still running at the end.")
     for _seconds, rc, out in result["restarts"]:
@@ -540,17 +593,25 @@ def notes(result: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=DEFAULT_URL,
-                        help="server to create a scratch schema on, or 'sqlite' "
-                             f"(default {DEFAULT_URL})")
-    parser.add_argument("--restart-command", default=DEFAULT_RESTART,
-                        help=f"restarts that server; '' for none (default: {DEFAULT_RESTART})")
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_URL,
+        help=f"server to create a scratch schema on, or 'sqlite' (default {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--restart-command",
+        default=DEFAULT_RESTART,
+        help=f"restarts that server; '' for none (default: {DEFAULT_RESTART})",
+    )
     parser.add_argument("--restarts", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=40)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--kill-every", type=float, default=3.0)
-    parser.add_argument("--allow-port-5432", action="store_true",
-                        help="allow restarting a server on the shared default port")
+    parser.add_argument(
+        "--allow-port-5432",
+        action="store_true",
+        help="allow restarting a server on the shared default port",
+    )
     parser.add_argument("--no-docs", action="store_true", help="print, do not write the doc")
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 256 or not 2 <= args.seconds <= 3600 or args.kill_every <= 0:
@@ -561,8 +622,10 @@ def main(argv: list[str] | None = None) -> int:
     if not sqlite and args.restart_command and args.restarts > 0:
         port = make_url(args.database_url.replace("postgresql://", "postgresql+psycopg://")).port
         if (port or 5432) == 5432 and not args.allow_port_5432:
-            parser.error("refusing to restart the server on port 5432 (shared with other test "
-                         "runs); use a cluster of your own or pass --allow-port-5432")
+            parser.error(
+                "refusing to restart the server on port 5432 (shared with other test "
+                "runs); use a cluster of your own or pass --allow-port-5432"
+            )
         restart = shlex.split(args.restart_command)
 
     info = machine()

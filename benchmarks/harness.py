@@ -42,7 +42,7 @@ def sqlalchemy_url(url: str) -> str:
     """Return ``url`` with the psycopg 3 driver named, as the app itself reads DATABASE_URL."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -128,7 +128,12 @@ def flask_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     """Run `flask --app wsgi ARGS...` and return its standard output; raise on failure."""
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if done.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -171,17 +176,39 @@ def office_targets(base: str, token: str) -> list[str]:
 class Gunicorn:
     """A gunicorn master serving ``app`` (module:variable) on a free local port."""
 
-    def __init__(self, app: str, env: dict[str, str], workers: int = 4, log: Path | None = None,
-                 timeout: int = 30):
+    def __init__(
+        self,
+        app: str,
+        env: dict[str, str],
+        workers: int = 4,
+        log: Path | None = None,
+        timeout: int = 30,
+    ):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log
         self._log = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class",
-             "sync", "--bind", f"127.0.0.1:{self.port}", "--timeout", str(timeout),
-             "--graceful-timeout", "5", app],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                str(timeout),
+                "--graceful-timeout",
+                "5",
+                app,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, path: str = "/healthz", seconds: float = 60) -> None:
@@ -288,5 +315,6 @@ def write_section(path: Path, heading: str, section: str) -> None:
             end = i
             break
     after = "".join(lines[end:])
-    path.write_text("".join(lines[:start]) + section + ("\n" + after if after else ""),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(lines[:start]) + section + ("\n" + after if after else ""), encoding="utf-8"
+    )

@@ -6,6 +6,7 @@ The "## Server benchmarks" section of docs/performance.md is regenerated; the re
 
     .venv/bin/python -m benchmarks.run [--responses N] [--requests N] [--runs N] [--no-docs]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -250,7 +251,10 @@ def _periods() -> dict[int, DateRange]:
 
 def _busiest_office(session) -> Office:
     office_id = session.scalar(
-        select(Response.office_id).group_by(Response.office_id).order_by(func.count().desc()).limit(1)
+        select(Response.office_id)
+        .group_by(Response.office_id)
+        .order_by(func.count().desc())
+        .limit(1)
     )
     return session.get(Office, office_id)
 
@@ -371,7 +375,7 @@ def bench_http(backend: Backend, requests: int, runs: int) -> dict:
     result: dict = {"requests": requests}
     try:
         with maker() as session:
-            token = accounts.create_api_token(session, ADMIN)
+            token = accounts.create_api_token(session, ADMIN, now=utcnow())
             session.commit()
             office = _busiest_office(session).code
             codes = session.scalars(
@@ -384,8 +388,11 @@ def bench_http(backend: Backend, requests: int, runs: int) -> dict:
         _check(page, 200, "GET /login")
         signed_in = client.post(
             "/login",
-            data={"csrf_token": _csrf(page.get_data(as_text=True)), "email": ADMIN,
-                  "password": demo.DEMO_PASSWORD},
+            data={
+                "csrf_token": _csrf(page.get_data(as_text=True)),
+                "email": ADMIN,
+                "password": demo.DEMO_PASSWORD,
+            },
         )
         _check(signed_in, 302, "POST /login")
         bearer = {"Authorization": f"Bearer {token}"}
@@ -410,8 +417,11 @@ def bench_http(backend: Backend, requests: int, runs: int) -> dict:
         result["insert"] = _bench_plain_insert(engine, requests)
 
         def payload(i: int) -> dict:
-            return {"id": str(uuid.uuid4()), "target": codes[i % len(codes)],
-                    "answers": {"overall": "satisfied"}}
+            return {
+                "id": str(uuid.uuid4()),
+                "target": codes[i % len(codes)],
+                "answers": {"overall": "satisfied"},
+            }
 
         for i in range(WARMUP):
             _check(client.post("/api/v1/responses", json=payload(i)), 201, "warm-up POST")
@@ -467,10 +477,22 @@ def _bench_plain_insert(engine: Engine, n: int) -> Timings:
 
         def row() -> dict:
             now = utcnow()
-            return {"id": uuid.uuid4(), "target_id": 1, "survey_id": 1, "office_id": 1,
-                    "counter_id": 1, "officer_id": None, "device_id": None, "channel": "qr",
-                    "locale": "vi", "submitted_at": now, "received_at": now,
-                    "headline_polarity": 1, "is_verified": False, "body_hash": "0" * 64}
+            return {
+                "id": uuid.uuid4(),
+                "target_id": 1,
+                "survey_id": 1,
+                "office_id": 1,
+                "counter_id": 1,
+                "officer_id": None,
+                "device_id": None,
+                "channel": "qr",
+                "locale": "vi",
+                "submitted_at": now,
+                "received_at": now,
+                "headline_polarity": 1,
+                "is_verified": False,
+                "body_hash": "0" * 64,
+            }
 
         def once(_i: int) -> None:
             with engine.begin() as connection:
@@ -510,8 +532,14 @@ def machine() -> dict:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
-    return {"cpu": cpu, "cores": cores, "ram": ram, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}", "versions": versions}
+    return {
+        "cpu": cpu,
+        "cores": cores,
+        "ram": ram,
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+        "versions": versions,
+    }
 
 
 def ms(seconds: float) -> str:
@@ -525,8 +553,9 @@ def _row(label: str, cells: list[str]) -> str:
     return "| " + " | ".join([label, *cells]) + " |"
 
 
-def render(results: dict[str, dict], info: dict, args, total: float, peak_mb: float,
-           skipped_postgres: bool) -> str:
+def render(
+    results: dict[str, dict], info: dict, args, total: float, peak_mb: float, skipped_postgres: bool
+) -> str:
     names = list(results)
     header = _row("", names) + "\n" + "|---" * (len(names) + 1) + "|"
     lines = [
@@ -565,14 +594,22 @@ def render(results: dict[str, dict], info: dict, args, total: float, peak_mb: fl
     lines += [
         _row("Wall time", [f"{seed[n]['wall']:.1f} s" for n in names]),
         _row("Responses per second", [f"{seed[n]['rate']:,.0f}" for n in names]),
-        _row("of which the city (users' password hashes)",
-             [f"{seed[n]['city']:.2f} s" for n in names]),
-        _row("of which inside the database driver",
-             [f"{seed[n]['driver']:.1f} s ({seed[n]['statements']:,} statements)" for n in names]),
-        _row("Rows stored (responses / answers)",
-             [f"{seed[n]['responses']:,} / {seed[n]['answers']:,}" for n in names]),
-        _row("Migration of the empty database",
-             [f"{results[n]['backend'].migrate_seconds:.2f} s" for n in names]),
+        _row(
+            "of which the city (users' password hashes)",
+            [f"{seed[n]['city']:.2f} s" for n in names],
+        ),
+        _row(
+            "of which inside the database driver",
+            [f"{seed[n]['driver']:.1f} s ({seed[n]['statements']:,} statements)" for n in names],
+        ),
+        _row(
+            "Rows stored (responses / answers)",
+            [f"{seed[n]['responses']:,} / {seed[n]['answers']:,}" for n in names],
+        ),
+        _row(
+            "Migration of the empty database",
+            [f"{results[n]['backend'].migrate_seconds:.2f} s" for n in names],
+        ),
         _row("Budget met", ["yes" if seed[n]["wall"] < 60 else "**no**" for n in names]),
         "",
         f"### Submitting a response ({args.requests:,} sequential requests each)",
@@ -592,17 +629,29 @@ def render(results: dict[str, dict], info: dict, args, total: float, peak_mb: fl
         _row("`POST /api/v1/responses` (201)", [cell(http[n]["post"]) for n in names]),
         _row("`submit_response` + commit, no Flask", [cell(http[n]["domain"]) for n in names]),
         _row("`GET /healthz` (Flask + `SELECT 1`)", [cell(http[n]["healthz"]) for n in names]),
-        _row("plain `INSERT` of a response-wide row + commit",
-             [cell(http[n]["insert"]) for n in names]),
-        _row("SQL statements per POST (per `submit_response`)",
-             [f"{http[n]['post_statements']:.1f} ({http[n]['domain_statements']:.1f})"
-              for n in names]),
-        _row("time executing statements per POST (mean, commit excluded)",
-             [ms(http[n]["post_driver"]) for n in names]),
-        _row("POST median ÷ plain INSERT median",
-             [f"{http[n]['post'].median / http[n]['insert'].median:.1f}×" for n in names]),
-        _row("POST median − healthz median (the submission's own work)",
-             [ms(http[n]["post"].median - http[n]["healthz"].median) for n in names]),
+        _row(
+            "plain `INSERT` of a response-wide row + commit",
+            [cell(http[n]["insert"]) for n in names],
+        ),
+        _row(
+            "SQL statements per POST (per `submit_response`)",
+            [
+                f"{http[n]['post_statements']:.1f} ({http[n]['domain_statements']:.1f})"
+                for n in names
+            ],
+        ),
+        _row(
+            "time executing statements per POST (mean, commit excluded)",
+            [ms(http[n]["post_driver"]) for n in names],
+        ),
+        _row(
+            "POST median ÷ plain INSERT median",
+            [f"{http[n]['post'].median / http[n]['insert'].median:.1f}×" for n in names],
+        ),
+        _row(
+            "POST median − healthz median (the submission's own work)",
+            [ms(http[n]["post"].median - http[n]["healthz"].median) for n in names],
+        ),
         "",
         f"### Dashboard figures over {args.responses:,} responses (median of {args.runs} runs)",
         "",
@@ -630,12 +679,20 @@ def render(results: dict[str, dict], info: dict, args, total: float, peak_mb: fl
     lines += [
         _row(f"`office_summary` ({office}, busiest office)", across("summary", timed)),
         _row(f"`offices_overview` (all {n_offices} offices)", across("overview", timed)),
-        _row(f"`GET /api/v1/offices/{office}/summary` (bearer token)",
-             across("api_summary", timed, "http")),
+        _row(
+            f"`GET /api/v1/offices/{office}/summary` (bearer token)",
+            across("api_summary", timed, "http"),
+        ),
         _row("`GET /dashboard` (admin, signed in)", across("dashboard", timed, "http")),
-        _row(f"responses in range ({office} / city)",
-             [f"{results[n]['reports']['ranges'][d]['office_n']:,} / "
-              f"{results[n]['reports']['ranges'][d]['city_n']:,}" for n in names for d in RANGES]),
+        _row(
+            f"responses in range ({office} / city)",
+            [
+                f"{results[n]['reports']['ranges'][d]['office_n']:,} / "
+                f"{results[n]['reports']['ranges'][d]['city_n']:,}"
+                for n in names
+                for d in RANGES
+            ],
+        ),
         "",
         "### Flags",
         "",
@@ -726,8 +783,9 @@ def write_section(path: Path, section: str) -> None:
             end = i
             break
     after = "".join(lines[end:])
-    path.write_text("".join(lines[:start]) + section + ("\n" + after if after else ""),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(lines[:start]) + section + ("\n" + after if after else ""), encoding="utf-8"
+    )
 
 
 # --------------------------------------------------------------------------- main
@@ -753,23 +811,34 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict] = {}
     for open_database in databases:
         with open_database() as backend:
-            print(f"[{backend.name} {backend.version}] migrated in {backend.migrate_seconds:.2f} s",
-                  flush=True)
+            print(
+                f"[{backend.name} {backend.version}] migrated in {backend.migrate_seconds:.2f} s",
+                flush=True,
+            )
             entry = {"backend": backend}
             entry["seed"] = bench_seed(backend, args.responses)
             seed = entry["seed"]
-            print(f"  seeded {seed['inserted']:,} responses in {seed['wall']:.1f} s"
-                  f" ({seed['rate']:,.0f}/s, {seed['statements']:,} statements)", flush=True)
+            print(
+                f"  seeded {seed['inserted']:,} responses in {seed['wall']:.1f} s"
+                f" ({seed['rate']:,.0f}/s, {seed['statements']:,} statements)",
+                flush=True,
+            )
             entry["reports"] = bench_reports(backend, args.runs)
             for days, figures in entry["reports"]["ranges"].items():
-                print(f"  {days} days: office_summary {ms(figures['summary'].median)}, "
-                      f"offices_overview {ms(figures['overview'].median)}", flush=True)
+                print(
+                    f"  {days} days: office_summary {ms(figures['summary'].median)}, "
+                    f"offices_overview {ms(figures['overview'].median)}",
+                    flush=True,
+                )
             entry["http"] = bench_http(backend, args.requests, args.runs)
             h = entry["http"]
-            print(f"  POST median {ms(h['post'].median)} p95 {ms(h['post'].p95)} "
-                  f"({h['post'].rate:,.0f}/s); healthz {ms(h['healthz'].median)}; "
-                  f"plain insert {ms(h['insert'].median)}; submit_response "
-                  f"{ms(h['domain'].median)}", flush=True)
+            print(
+                f"  POST median {ms(h['post'].median)} p95 {ms(h['post'].p95)} "
+                f"({h['post'].rate:,.0f}/s); healthz {ms(h['healthz'].median)}; "
+                f"plain insert {ms(h['insert'].median)}; submit_response "
+                f"{ms(h['domain'].median)}",
+                flush=True,
+            )
             results[backend.name] = entry
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -71,8 +71,19 @@ WARMUP_SECONDS = 2
 
 def run_wrk(base: str, script: Path, args: list[str], seconds: float, threads: int) -> dict:
     """Run wrk once; return the JSON line its script's done() prints, plus derived rates."""
-    command = ["wrk", f"-t{threads}", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "10s",
-               "-s", str(script), base, "--", *args]
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        base,
+        "--",
+        *args,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     line = next((row for row in done.stdout.splitlines() if row.startswith("{")), None)
     if done.returncode != 0 or line is None:
@@ -86,14 +97,20 @@ def run_wrk(base: str, script: Path, args: list[str], seconds: float, threads: i
     return result
 
 
-def one_request(port: int, method: str, path: str, body: bytes | None = None,
-                content_type: str = "application/json") -> float:
+def one_request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str = "application/json",
+) -> float:
     """Send one request on a new connection (gunicorn's sync workers close it); return seconds."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         start = time.perf_counter()
-        connection.request(method, path, body=body,
-                           headers={"Content-Type": content_type} if body else {})
+        connection.request(
+            method, path, body=body, headers={"Content-Type": content_type} if body else {}
+        )
         reply = connection.getresponse()
         reply.read()
         elapsed = time.perf_counter() - start
@@ -110,17 +127,24 @@ def sequential(app: Gunicorn, bare: Gunicorn, code: str, choice: str, n: int) ->
     Less sensitive to other load on the machine than throughput, and shows the fixed cost of
     each request: the framework's (healthz vs ping), the page's and the submission's.
     """
+
     def post(path: str):
         def body() -> bytes:
-            return json.dumps({"id": str(uuid.uuid4()), "target": code,
-                               "answers": {"overall": choice}}).encode()
+            return json.dumps(
+                {"id": str(uuid.uuid4()), "target": code, "answers": {"overall": choice}}
+            ).encode()
+
         return lambda port: one_request(port, "POST", path, body())
 
     probes = {
-        "healthz": (lambda port: one_request(port, "GET", "/healthz"),
-                    lambda port: one_request(port, "GET", "/ping")),
-        "page": (lambda port: one_request(port, "GET", f"/s/{code}"),
-                 lambda port: one_request(port, "GET", "/form")),
+        "healthz": (
+            lambda port: one_request(port, "GET", "/healthz"),
+            lambda port: one_request(port, "GET", "/ping"),
+        ),
+        "page": (
+            lambda port: one_request(port, "GET", f"/s/{code}"),
+            lambda port: one_request(port, "GET", "/form"),
+        ),
         "api": (post("/api/v1/responses"), post("/responses")),
     }
     result = {}
@@ -165,27 +189,34 @@ def measure(database: Database, args: argparse.Namespace, seed: int) -> dict:
     finally:
         engine.dispose()
     logs = Path(tempfile.mkdtemp(prefix="hailong-throughput-"))
-    with Gunicorn("wsgi:app", env, log=logs / "app.log") as app, \
-            Gunicorn("benchmarks.bare_app:create_app()", env, log=logs / "bare.log") as bare:
+    with (
+        Gunicorn("wsgi:app", env, log=logs / "app.log") as app,
+        Gunicorn("benchmarks.bare_app:create_app()", env, log=logs / "bare.log") as bare,
+    ):
         app.wait_ready("/healthz")
         bare.wait_ready("/ping")
         code, choice = first_counter_target(app.base, token)
         setup = time.monotonic() - started
-        print(f"[{database.name} {database.version}] ready in {setup:.1f} s; target {code}",
-              flush=True)
+        print(
+            f"[{database.name} {database.version}] ready in {setup:.1f} s; target {code}",
+            flush=True,
+        )
         tests = {
             "api": {
-                "script": POST_SCRIPT, "threads": 2,
+                "script": POST_SCRIPT,
+                "threads": 2,
                 "app": (app.base, ["{seed}", "/api/v1/responses", code, choice]),
                 "bare": (bare.base, ["{seed}", "/responses", code, choice]),
             },
             "flow": {
-                "script": FLOW_SCRIPT, "threads": CONNECTIONS,
+                "script": FLOW_SCRIPT,
+                "threads": CONNECTIONS,
                 "app": (app.base, [f"/s/{code}", f"/s/{code}", choice]),
                 "bare": (bare.base, ["/form", "/form", choice]),
             },
             "page": {
-                "script": PAGE_SCRIPT, "threads": 2,
+                "script": PAGE_SCRIPT,
+                "threads": 2,
                 "app": (app.base, [f"/s/{code}"]),
                 "bare": (bare.base, ["/form"]),
             },
@@ -193,10 +224,15 @@ def measure(database: Database, args: argparse.Namespace, seed: int) -> dict:
         results: dict = {"setup": setup, "logs": logs}
         results["sequential"] = sequential(app, bare, code, choice, args.sequential)
         for name, medians in results["sequential"].items():
-            print(f"  one client, {name}: app {medians['app'] * 1000:.2f} ms, "
-                  f"bare {medians['bare'] * 1000:.2f} ms", flush=True)
-        rows_before = {"app": count_rows(database, "response"),
-                       "bare": count_rows(database, bare_table.name)}
+            print(
+                f"  one client, {name}: app {medians['app'] * 1000:.2f} ms, "
+                f"bare {medians['bare'] * 1000:.2f} ms",
+                flush=True,
+            )
+        rows_before = {
+            "app": count_rows(database, "response"),
+            "bare": count_rows(database, bare_table.name),
+        }
         run = 0
         for name, test in tests.items():
             runs: dict[str, list[dict]] = {"app": [], "bare": []}
@@ -211,13 +247,17 @@ def measure(database: Database, args: argparse.Namespace, seed: int) -> dict:
                 runs[side].append(outcome)
                 rate = outcome.get("citizens_per_s", outcome["rps"])
                 unit = "citizens/s" if "citizens_per_s" in outcome else "requests/s"
-                print(f"  {name} {side}{' (warm-up)' if pair is None else f' #{pair + 1}'}: "
-                      f"{rate:,.0f} {unit}, {outcome['rps']:,.0f} requests/s, "
-                      f"p50 {outcome['p50_us'] / 1000:.1f} ms, errors {outcome['errors']}",
-                      flush=True)
+                print(
+                    f"  {name} {side}{' (warm-up)' if pair is None else f' #{pair + 1}'}: "
+                    f"{rate:,.0f} {unit}, {outcome['rps']:,.0f} requests/s, "
+                    f"p50 {outcome['p50_us'] / 1000:.1f} ms, errors {outcome['errors']}",
+                    flush=True,
+                )
             results[name] = runs
-        rows_after = {"app": count_rows(database, "response"),
-                      "bare": count_rows(database, bare_table.name)}
+        rows_after = {
+            "app": count_rows(database, "response"),
+            "bare": count_rows(database, bare_table.name),
+        }
     results["rows"] = {side: rows_after[side] - rows_before[side] for side in rows_after}
     results["server_errors"] = {
         side: (logs / f"{side}.log").read_text(errors="replace").count("Traceback")
@@ -248,16 +288,21 @@ def spread(values: list[float], fmt: str = "{:,.0f}") -> str:
 
 
 def ratio_cell(values: list[float]) -> str:
-    return (f"**{statistics.median(values):.2f}** "
-            f"({min(values):.2f}–{max(values):.2f})")
+    return f"**{statistics.median(values):.2f}** ({min(values):.2f}–{max(values):.2f})"
 
 
 def _row(label: str, cells: list[str]) -> str:
     return "| " + " | ".join([label, *cells]) + " |"
 
 
-def render(results: dict[str, dict], info: dict[str, str], args: argparse.Namespace,
-           total: float, load_end: str, skipped_postgres: bool) -> str:
+def render(
+    results: dict[str, dict],
+    info: dict[str, str],
+    args: argparse.Namespace,
+    total: float,
+    load_end: str,
+    skipped_postgres: bool,
+) -> str:
     names = list(results)
     header = _row("", names) + "\n" + "|---" * (len(names) + 1) + "|"
     lines = [
@@ -282,7 +327,7 @@ def render(results: dict[str, dict], info: dict[str, str], args: argparse.Namesp
         "",
         "### Submitting a response: `POST /api/v1/responses` vs one plain INSERT",
         "",
-        "App: a phone response `{\"id\": uuid4, \"target\": CODE, \"answers\": {\"overall\": "
+        'App: a phone response `{"id": uuid4, "target": CODE, "answers": {"overall": '
         "…}}` (benchmarks/wrk/post.lua, a fresh UUID per request, 2 wrk threads). Bare: the "
         "same JSON to a Flask view that parses the id and INSERTs one response-wide row (no "
         "foreign keys, no secondary index, no answer rows) with the same engine settings, then "
@@ -295,16 +340,25 @@ def render(results: dict[str, dict], info: dict[str, str], args: argparse.Namesp
         return [spread([r[key] for r in measured(results[n][test][side])]) for n in names]
 
     def latency(test: str, side: str) -> list[str]:
-        return [spread([r["p50_us"] / 1000 for r in measured(results[n][test][side])], "{:.1f}")
-                + " ms" for n in names]
+        return [
+            spread([r["p50_us"] / 1000 for r in measured(results[n][test][side])], "{:.1f}") + " ms"
+            for n in names
+        ]
 
     lines += [
         _row("app, requests/s", cells("api", "app", "rps")),
         _row("bare, requests/s", cells("api", "bare", "rps")),
-        _row("**app ÷ bare** (goal ≥ 0.5, ideally 0.8)",
-             [ratio_cell(ratios(results[n], "api")) for n in names]),
-        _row("goal met", ["yes" if statistics.median(ratios(results[n], "api")) >= 0.5
-                          else "**no**" for n in names]),
+        _row(
+            "**app ÷ bare** (goal ≥ 0.5, ideally 0.8)",
+            [ratio_cell(ratios(results[n], "api")) for n in names],
+        ),
+        _row(
+            "goal met",
+            [
+                "yes" if statistics.median(ratios(results[n], "api")) >= 0.5 else "**no**"
+                for n in names
+            ],
+        ),
         _row("median latency, app", latency("api", "app")),
         _row("median latency, bare", latency("api", "bare")),
         "",
@@ -320,10 +374,17 @@ def render(results: dict[str, dict], info: dict[str, str], args: argparse.Namesp
         header,
         _row("app, citizens/s", cells("flow", "app", "citizens_per_s")),
         _row("bare, citizens/s", cells("flow", "bare", "citizens_per_s")),
-        _row("**cost of a citizen, app ÷ bare** (goal ≤ 2)",
-             [ratio_cell(ratios(results[n], "flow")) for n in names]),
-        _row("goal met", ["yes" if statistics.median(ratios(results[n], "flow")) <= 2
-                          else "**no**" for n in names]),
+        _row(
+            "**cost of a citizen, app ÷ bare** (goal ≤ 2)",
+            [ratio_cell(ratios(results[n], "flow")) for n in names],
+        ),
+        _row(
+            "goal met",
+            [
+                "yes" if statistics.median(ratios(results[n], "flow")) <= 2 else "**no**"
+                for n in names
+            ],
+        ),
         _row("median latency per request, app", latency("flow", "app")),
         _row("median latency per request, bare", latency("flow", "bare")),
         "",
@@ -332,8 +393,10 @@ def render(results: dict[str, dict], info: dict[str, str], args: argparse.Namesp
         header,
         _row("app, pages/s", cells("page", "app", "rps")),
         _row("bare, pages/s", cells("page", "bare", "rps")),
-        _row("**cost of a page, app ÷ bare** (goal ≤ 2)",
-             [ratio_cell(ratios(results[n], "page")) for n in names]),
+        _row(
+            "**cost of a page, app ÷ bare** (goal ≤ 2)",
+            [ratio_cell(ratios(results[n], "page")) for n in names],
+        ),
         _row("median latency, app", latency("page", "app")),
         _row("median latency, bare", latency("page", "bare")),
         "",
@@ -351,8 +414,10 @@ def render(results: dict[str, dict], info: dict[str, str], args: argparse.Namesp
         out = []
         for n in names:
             medians = results[n]["sequential"][name]
-            out.append(f"{medians['app'] * 1000:.2f} ms / {medians['bare'] * 1000:.2f} ms "
-                       f"({medians['app'] / medians['bare']:.1f}×)")
+            out.append(
+                f"{medians['app'] * 1000:.2f} ms / {medians['bare'] * 1000:.2f} ms "
+                f"({medians['app'] / medians['bare']:.1f}×)"
+            )
         return out
 
     lines += [
@@ -370,28 +435,43 @@ def render(results: dict[str, dict], info: dict[str, str], args: argparse.Namesp
         return api + sum(r["posts"] for r in result["flow"][side])
 
     def errors(result: dict, side: str) -> int:
-        return sum(r["errors"] + r.get("bad", 0) for t in ("api", "flow", "page")
-                   for r in result[t][side])
+        return sum(
+            r["errors"] + r.get("bad", 0) for t in ("api", "flow", "page") for r in result[t][side]
+        )
 
     lines += [
-        _row("rows stored / successes counted by wrk, app",
-             [f"{results[n]['rows']['app']:,} / {acknowledged(results[n], 'app'):,}"
-              for n in names]),
-        _row("rows stored / successes counted by wrk, bare",
-             [f"{results[n]['rows']['bare']:,} / {acknowledged(results[n], 'bare'):,}"
-              for n in names]),
-        _row("errors (socket, timeout, HTTP ≥ 400, unexpected page), app / bare",
-             [f"{errors(results[n], 'app')} / {errors(results[n], 'bare')}" for n in names]),
-        _row("tracebacks in the server logs, app / bare",
-             [f"{results[n]['server_errors']['app']} / {results[n]['server_errors']['bare']}"
-              for n in names]),
+        _row(
+            "rows stored / successes counted by wrk, app",
+            [f"{results[n]['rows']['app']:,} / {acknowledged(results[n], 'app'):,}" for n in names],
+        ),
+        _row(
+            "rows stored / successes counted by wrk, bare",
+            [
+                f"{results[n]['rows']['bare']:,} / {acknowledged(results[n], 'bare'):,}"
+                for n in names
+            ],
+        ),
+        _row(
+            "errors (socket, timeout, HTTP ≥ 400, unexpected page), app / bare",
+            [f"{errors(results[n], 'app')} / {errors(results[n], 'bare')}" for n in names],
+        ),
+        _row(
+            "tracebacks in the server logs, app / bare",
+            [
+                f"{results[n]['server_errors']['app']} / {results[n]['server_errors']['bare']}"
+                for n in names
+            ],
+        ),
         "",
         "Rows stored can exceed wrk's count by the requests still in flight when a run's clock "
         "stopped (wrk does not count them).",
     ]
     if skipped_postgres:
-        lines += ["", "PostgreSQL was not measured: set `BENCH_DATABASE_URL` (or "
-                  "`TEST_DATABASE_URL`, or `--database-url`) to include it."]
+        lines += [
+            "",
+            "PostgreSQL was not measured: set `BENCH_DATABASE_URL` (or "
+            "`TEST_DATABASE_URL`, or `--database-url`) to include it.",
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -404,14 +484,22 @@ def wrk_version() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--sequential", type=int, default=200,
-                        help="requests per probe of the one-client latency table")
-    parser.add_argument("--responses", type=int, default=10_000,
-                        help="synthetic responses seeded before measuring")
-    parser.add_argument("--database-url",
-                        default=os.environ.get("BENCH_DATABASE_URL")
-                        or os.environ.get("TEST_DATABASE_URL") or "none",
-                        help="PostgreSQL server for a scratch schema, or 'none'")
+    parser.add_argument(
+        "--sequential",
+        type=int,
+        default=200,
+        help="requests per probe of the one-client latency table",
+    )
+    parser.add_argument(
+        "--responses", type=int, default=10_000, help="synthetic responses seeded before measuring"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("TEST_DATABASE_URL")
+        or "none",
+        help="PostgreSQL server for a scratch schema, or 'none'",
+    )
     parser.add_argument("--no-docs", action="store_true", help="print, do not write the doc")
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 600 or not 0 <= args.responses <= 1_000_000:

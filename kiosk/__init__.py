@@ -42,10 +42,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings.init_app(app)
     configure_proxy(app)
     database.init_app(app)
+    # Before the extensions: CSRF protection reads the form, and the boundary must first raise
+    # the body limit of the few forms allowed more than MAX_CONTENT_LENGTH.
+    boundary.init_app(app)
     register_extensions(app)
     i18n.init_app(app)
     security.init_app(app)
-    boundary.init_app(app)
     register_blueprints(app)
     ratelimit.init_app(app)
     errors.init_app(app)

@@ -84,3 +84,19 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def manager_required(view):
+    """Let administrators and managers in (each within their scope, which the domain checks);
+    viewers only read the dashboard."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user = current_user()
+        if user is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if user.role not in ("admin", "manager"):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -16,6 +16,14 @@ from flask import Flask, abort, request
 
 from surveys.errors import Reason, ValidationError
 
+#: The few forms that upload a file, or carry a whole survey in both languages, may send more
+#: than MAX_CONTENT_LENGTH (64 KB).
+LARGE_BODIES = {
+    "admin_org.add_officer": 1024 * 1024,
+    "admin_org.officer": 1024 * 1024,
+    "admin_import.upload": 6 * 1024 * 1024,
+    "admin_surveys.edit": 1024 * 1024,
+}
 #: No body of this API nests deeper than 3; 32 leaves room and stops a 60,000-deep bomb.
 MAX_JSON_DEPTH = 32
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -34,13 +42,17 @@ def refuse_unstorable_text() -> None:
     """Refuse a request whose path, query string or form carries unstorable characters."""
     if not is_storable(request.path):
         abort(404)
+    if request.endpoint in LARGE_BODIES:
+        request.max_content_length = LARGE_BODIES[request.endpoint]
     bad: dict[str, Reason] = {}
     sources = [request.args]
     if request.method in ("POST", "PUT", "PATCH"):
         sources.append(request.form)
     for source in sources:
         for name, values in source.lists():
-            if not is_storable(name) or not all(is_storable(v) for v in values):
+            if not is_storable(name) or not all(
+                isinstance(v, str) and is_storable(v) for v in values
+            ):
                 bad[name if is_storable(name) else "?"] = Reason.INVALID_TEXT
     if bad:
         raise ValidationError("The request contains characters that cannot be stored.", bad)

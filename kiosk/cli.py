@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from kiosk.settings import settings
-from surveys import accounts, demo, kiosks, schema
+from surveys import accounts, demo, kiosks, org_import, schema
 from surveys.db import make_sessionmaker, utcnow
 from surveys.errors import DomainError
 
@@ -118,7 +119,7 @@ def create_token(email: str) -> None:
     """Print a new API bearer token for EMAIL, alone on the last line."""
     with _session() as session:
         try:
-            token = accounts.create_api_token(session, email)
+            token = accounts.create_api_token(session, email, now=utcnow())
         except DomainError as error:
             _fail(error)
         session.commit()
@@ -166,7 +167,45 @@ def enroll_kiosk(counter_code: str, as_token: bool, name: str) -> None:
     click.echo(line)
 
 
+@click.command("import-org")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change.")
+def import_org(file: str, dry_run: bool) -> None:
+    """Import units, offices, counters and officers from a CSV or XLSX file.
+
+    Header: type,code,name,parent,timezone,address. Nothing is applied if any row has a
+    problem; every problem is listed by row and column.
+    """
+    path = Path(file)
+    content = path.read_bytes()
+    with _session() as session:
+        try:
+            rows = org_import.read_rows(content, path.name)
+        except DomainError as error:
+            _fail(error)
+        plan = org_import.plan_import(session, None, rows)
+        for problem in plan.problems:
+            value = f" ({problem.value!r})" if problem.value else ""
+            click.echo(f"row {problem.row}, {problem.column}: {problem.reason}{value}", err=True)
+        if not plan.is_valid:
+            raise click.ClickException(
+                f"{len(plan.problems)} problem(s) in {plan.rows} rows; nothing was applied."
+            )
+        for kind, counts in plan.counts.items():
+            click.echo(
+                f"{kind + 's':<9} {counts['create']:>5} new {counts['update']:>5} changed "
+                f"{counts['unchanged']:>5} unchanged"
+            )
+        if dry_run:
+            click.echo("Dry run: nothing was applied.")
+            return
+        org_import.apply_import(session, None, rows, now=utcnow(), source=path.name)
+        session.commit()
+    click.echo(f"Applied {plan.changed} change(s) from {plan.rows} rows.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
-    for command in (seed_demo, create_user, create_token, enroll_kiosk):
+    for command in (seed_demo, create_user, create_token, enroll_kiosk, import_org):
         app.cli.add_command(command)

@@ -21,6 +21,7 @@ from surveys.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
+    PinSetupRequired,
     ValidationError,
     WrongCredentials,
 )
@@ -35,6 +36,7 @@ DOMAIN_STATUS = {
     InvalidTransition: 409,
     Conflict: 422,
     AlreadyAnswered: 429,
+    PinSetupRequired: 409,
 }
 #: Headers of an HTTP error that its JSON or page must keep (Allow on a 405, Retry-After...).
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")

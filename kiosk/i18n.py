@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request, url_for
-from flask_babel import format_date, format_percent, get_locale
+from flask_babel import format_date, format_datetime, format_percent, get_locale
 
 LANG_COOKIE = "hailong_lang"
 
@@ -64,5 +64,10 @@ def format_day(day) -> str:
 def init_app(app: Flask) -> None:
     app.after_request(remember_language)
     app.jinja_env.globals.update(
-        current_language=current_language, lang_url=lang_url, percent=percent, format_day=format_day
+        current_language=current_language,
+        lang_url=lang_url,
+        percent=percent,
+        format_day=format_day,
+        # Stored times are UTC; shown in the city's time zone (BABEL_DEFAULT_TIMEZONE).
+        format_datetime=format_datetime,
     )

@@ -40,6 +40,27 @@ _FIELD_MESSAGES = {
     Reason.GUESSABLE: _l("This is too easy to guess; avoid repeated or consecutive digits."),
     Reason.ALREADY_USED: _l("This is already in use."),
     Reason.NOT_IN_SCOPE: _l("This is outside your scope."),
+    Reason.CYCLE: _l("A unit cannot be placed under itself or one of its sub-units."),
+    Reason.IN_USE: _l("Retire or move its offices and sub-units first."),
+    Reason.RETIRED: _l("This is retired: reactivate it first."),
+    Reason.UNSAFE_KEY: _l(
+        "Use lower-case letters without accents, digits and underscores, starting with a letter."
+    ),
+    Reason.TOO_FEW_CHOICES: _l(
+        "A scale or one-choice question needs at least two choices; several-choice, at least one."
+    ),
+    Reason.ONE_HEADLINE: _l(
+        "A survey has exactly one headline question: a scale or one-choice question that is "
+        "always shown."
+    ),
+    Reason.NOT_BEST_FIRST: _l(
+        "List a scale's levels best first: positive ones, then neutral, then negative."
+    ),
+    Reason.NOT_EARLIER: _l("A follow-up follows an earlier question that has choices."),
+    Reason.UNREACHABLE: _l("No answer of that kind exists in the question it follows."),
+    Reason.TEXT_HAS_CHOICES: _l(
+        "A free-text question has no choices: remove them or change its kind."
+    ),
 }
 _FIELD_DEFAULT = _l("This value is not valid.")
 
@@ -54,6 +75,7 @@ _ERROR_MESSAGES = {
     "ticket_expired": _l("This ticket has expired."),
     "already_answered": _l("This phone already rated this code a short while ago."),
     "wrong_credentials": _l("Wrong officer code, PIN or badge."),
+    "pin_setup_required": _l("Choose your own PIN now."),
     "unknown_device": _l("This kiosk is not paired or was revoked."),
     "unauthorized": _l("Sign in or send 'Authorization: Bearer API_TOKEN'."),
     "unavailable": _l("The service is briefly unavailable; please try again in a moment."),

@@ -99,6 +99,7 @@ LIMITS = (
             "kiosk_api.heartbeat",
             "kiosk_api.state",
             "kiosk_api.officer_sign_in",
+            "kiosk_api.officer_choose_pin",
             "kiosk_api.officer_sign_out",
         ),
         lambda s: s.device_failure_rate_limit,
@@ -107,7 +108,10 @@ LIMITS = (
         deduct_when=_is_unknown_device,
     ),
     RouteLimit(
-        ("kiosk_api.officer_sign_in",), lambda s: s.officer_signin_rate_limit, key=device_key
+        ("kiosk_api.officer_sign_in", "kiosk_api.officer_choose_pin"),
+        lambda s: s.officer_signin_rate_limit,
+        key=device_key,
+        scope="officer-sign-in",
     ),
     RouteLimit(("auth.login",), lambda s: s.login_rate_limit, methods=("POST",)),
     RouteLimit(("counter.pair_by_code",), lambda s: s.pairing_rate_limit, methods=("POST",)),

@@ -32,10 +32,21 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # Batch mode alters a SQLite table by copying it and dropping the old one, which the
+        # rows of other tables still reference: foreign keys are checked again afterwards.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     # Batch mode lets later migrations alter SQLite tables (copy-and-move).
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
+    if connection.dialect.name == "sqlite":
+        problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if problems:
+            raise RuntimeError(f"The migration left rows pointing nowhere: {problems[:5]}")
 
 
 if context.is_offline_mode():

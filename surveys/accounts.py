@@ -9,6 +9,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from surveys import audit
 from surveys.errors import NotFound, PermissionDenied, Reason, ValidationError
 from surveys.models import ApiToken, Office, Unit, User
 from surveys.models.account import ROLES
@@ -62,25 +63,59 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None (same cost either way)."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+def authenticate(session: Session, email: str, password: str, *, now: datetime) -> User | None:
+    """Return the active user with these credentials, or None (same cost either way).
+
+    Every attempt is recorded in the audit log: the sign-in, or the failure with the address
+    that was typed (never the password).
+    """
+    typed = email.strip().lower()
+    user = session.scalar(select(User).where(User.email == typed))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.is_active:
-        return None
-    return user
+    elif check_password_hash(user.password_hash, password) and user.is_active:
+        audit.record(session, user, "auth.sign_in", now=now, subject_type="user", subject=typed)
+        return user
+    audit.record(
+        session,
+        None,
+        "auth.sign_in_failed",
+        now=now,
+        subject_type="user",
+        subject=typed,
+        actor_email=typed,
+    )
+    return None
 
 
-def create_api_token(session: Session, email: str) -> str:
-    """Create an API token for a user and return it; only its hash is stored."""
+def create_api_token(
+    session: Session, email: str, *, now: datetime, label: str = "", actor: User | None = None
+) -> str:
+    """Create an API token for a user and return it; only its hash is stored.
+
+    ``actor`` None is the command line; otherwise a user creates a token for themself.
+    """
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise NotFound("No such user.", {"email": Reason.UNKNOWN_CODE})
+    if actor is not None and actor.id != user.id:
+        raise PermissionDenied("A token is created by its owner.")
+    label = " ".join((label or "").split())[:100]
     token = new_secret("hl_")
-    session.add(ApiToken(user_id=user.id, token_hash=hash_secret(token)))
+    api_token = ApiToken(
+        user_id=user.id, token_hash=hash_secret(token), label=label, created_at=now
+    )
+    session.add(api_token)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        now=now,
+        subject_type="token",
+        subject=str(api_token.id),
+        after={"owner": user.email, "label": label},
+    )
     return token
 
 

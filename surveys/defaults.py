@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.db import utcnow
 from surveys.models import Choice, Question, Survey
 
 QUICK = "quick"
@@ -186,18 +187,28 @@ def build_sipas() -> Survey:
 def _survey(key, name_vi, name_en, questions) -> Survey:
     for position, question in enumerate(questions):
         question.position = position
-    return Survey(key=key, version=1, name_vi=name_vi, name_en=name_en, questions=questions)
+    return Survey(
+        key=key,
+        version=1,
+        name_vi=name_vi,
+        name_en=name_en,
+        published_at=utcnow(),
+        questions=questions,
+    )
 
 
 BUILDERS = {QUICK: build_quick, OFFICE_CULTURE: build_office_culture, SIPAS: build_sipas}
 
 
 def ensure_default_surveys(session: Session) -> dict[str, Survey]:
-    """Create the default surveys that do not exist yet; return the newest version of each."""
+    """Create the default surveys that do not exist yet; return the newest published version
+    of each (an administrator's draft of the next one is not asked yet)."""
     found = {}
     for key, build in BUILDERS.items():
         survey = session.scalars(
-            select(Survey).where(Survey.key == key).order_by(Survey.version.desc())
+            select(Survey)
+            .where(Survey.key == key, Survey.published_at.is_not(None))
+            .order_by(Survey.version.desc())
         ).first()
         if survey is None:
             survey = build()

@@ -87,6 +87,33 @@ GIVEN = [
     "Quân",
     "Vân",
 ]
+#: Names as a Hanoi office's staff list reads them (the middle name fits the given name).
+EXAMPLE_OFFICERS = [
+    "Nguyễn Thị Lan",
+    "Trần Minh Tuấn",
+    "Lê Thu Hà",
+    "Phạm Quang Dũng",
+    "Hoàng Thị Hương",
+    "Vũ Đức Long",
+    "Đặng Thu Trang",
+    "Bùi Văn Phong",
+    "Ngô Thị Huyền",
+    "Dương Văn Hải",
+    "Lý Phương Thảo",
+    "Đỗ Thanh Tùng",
+    "Nguyễn Ngọc Linh",
+    "Trần Văn Hùng",
+    "Lê Thị Mai",
+    "Phạm Đức Nam",
+    "Hoàng Thu Ngân",
+    "Vũ Minh Khánh",
+    "Đặng Thị Yến",
+    "Bùi Quang Quân",
+    "Ngô Thu Vân",
+    "Dương Minh Đức",
+    "Lý Thị Hạnh",
+    "Đỗ Văn Sơn",
+]
 TITLES = [
     "Chuyên viên",
     "Chuyên viên chính",

@@ -52,6 +52,16 @@ class Reason(StrEnum):
     NOT_IN_OFFICE = "not_in_office"
     NO_ACTIVE_CODE = "no_active_code"
     NOT_IN_SCOPE = "not_in_scope"
+    CYCLE = "cycle"  # a unit placed under itself or one of its own sub-units
+    IN_USE = "in_use"  # retiring a unit whose offices or sub-units are still in use
+    RETIRED = "retired"  # a retired office, counter or officer: it takes no ratings
+    UNSAFE_KEY = "unsafe_key"  # a survey, question or choice key: a-z, 0-9, _, a letter first
+    TOO_FEW_CHOICES = "too_few_choices"
+    ONE_HEADLINE = "one_headline"  # exactly one headline: a scale or one choice, always shown
+    NOT_BEST_FIRST = "not_best_first"  # a scale's levels go from positive to negative
+    NOT_EARLIER = "not_earlier"  # a follow-up follows an earlier question that has choices
+    UNREACHABLE = "unreachable"  # no answer of the question it follows opens the follow-up
+    TEXT_HAS_CHOICES = "text_has_choices"
     INVALID = "invalid"
 
 
@@ -93,6 +103,12 @@ class InvalidTransition(DomainError):
     code = "invalid_transition"
 
 
+class AlreadyExists(InvalidTransition):
+    """Something with this code exists already (a 409, as creating it twice would be)."""
+
+    code = "already_exists"
+
+
 class TicketUsed(InvalidTransition):
     """A one-time ticket that already carried a response."""
 
@@ -109,6 +125,12 @@ class AlreadyAnswered(DomainError):
     """This phone already gave a counted answer to this code a short while ago."""
 
     code = "already_answered"
+
+
+class PinSetupRequired(DomainError):
+    """An officer signed in with the setup code of a reset: they choose their own PIN first."""
+
+    code = "pin_setup_required"
 
 
 class WrongCredentials(DomainError):

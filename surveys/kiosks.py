@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from surveys import audit
 from surveys.accounts import visible_offices
 from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason, ValidationError
 from surveys.models import (
@@ -159,6 +160,15 @@ def issue_pairing(
     )
     session.add(pairing)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "kiosk.pairing_issued",
+        now=now,
+        subject_type="counter",
+        subject=counter.code,
+        after={"expires_at": pairing.expires_at},
+    )
     return IssuedPairing(pairing, secret, numeric_code, min(now + code_ttl, pairing.expires_at))
 
 
@@ -205,6 +215,19 @@ def _redeem(
     device, token = _new_device(session, pairing.counter, now, name)
     pairing.device_id = device.id
     session.flush()
+    audit.record(
+        session,
+        None,
+        "kiosk.paired",
+        now=now,
+        subject_type="kiosk",
+        subject=str(device.id),
+        after={
+            "counter": pairing.counter.code,
+            "name": device.name,
+            "replaces": replacing.id if replacing is not None else None,
+        },
+    )
     return device, token
 
 
@@ -288,14 +311,29 @@ def counter_target(session: Session, counter_id: int) -> Target | None:
 # Administration ------------------------------------------------------------------------------
 
 
-def rename_device(session: Session, actor: User, device_id: int, name: str) -> KioskDevice:
+def rename_device(
+    session: Session, actor: User, device_id: int, name: str, *, now: datetime
+) -> KioskDevice:
     """Give a kiosk a name administrators recognise it by."""
     device = device_in_scope(session, actor, device_id)
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
-        raise ValidationError("A kiosk needs a name.", {"name": f"1 to {NAME_MAX} characters"})
+        raise ValidationError(
+            "A kiosk needs a name.", {"name": Reason.REQUIRED if not name else Reason.TOO_LONG}
+        )
+    before = device.name
     device.name = name
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "kiosk.rename",
+        now=now,
+        subject_type="kiosk",
+        subject=str(device.id),
+        before={"name": before},
+        after={"name": name},
+    )
     return device
 
 
@@ -306,8 +344,19 @@ def move_device(
     device = device_in_scope(session, actor, device_id)
     counter = counter_in_scope(session, actor, counter_code)
     if counter.id != device.counter_id:
+        before = device.counter.code
         end_open_shifts(session, device, now=now, reason="moved")
         device.counter = counter
+        audit.record(
+            session,
+            actor,
+            "kiosk.move",
+            now=now,
+            subject_type="kiosk",
+            subject=str(device.id),
+            before={"counter": before},
+            after={"counter": counter.code},
+        )
     session.flush()
     return device
 
@@ -318,6 +367,15 @@ def revoke_device(session: Session, actor: User, device_id: int, *, now: datetim
     end_open_shifts(session, device, now=now, reason="revoked")
     device.revoke(now)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "kiosk.revoke",
+        now=now,
+        subject_type="kiosk",
+        subject=str(device.id),
+        before={"counter": device.counter.code, "name": device.name},
+    )
     return device
 
 

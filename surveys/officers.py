@@ -9,20 +9,31 @@ closing time after it started.
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from surveys import audit
 from surveys.accounts import visible_offices
-from surveys.errors import NotFound, PermissionDenied, Reason, ValidationError, WrongCredentials
+from surveys.errors import (
+    NotFound,
+    PermissionDenied,
+    PinSetupRequired,
+    Reason,
+    ValidationError,
+    WrongCredentials,
+)
 from surveys.models import KioskDevice, Office, Officer, OfficerShift, User
 from surveys.periods import to_local, zone
 from surveys.tokens import hash_secret, new_secret
 
-PIN_PATTERN = re.compile(r"[0-9]{4,8}")
+#: New PINs: 6 to 8 digits (older 4-digit PINs still sign in until they are reset).
+PIN_PATTERN = re.compile(r"[0-9]{6,8}")
+SETUP_CODE_LENGTH = 6
+PIN_SETUP_TTL = timedelta(hours=24)
 #: Checked against when the officer code is unknown or has no PIN, so every path costs one scrypt.
 _DUMMY_PIN_HASH = generate_password_hash("not a pin", method="scrypt")
 #: Badge secrets start with this, so a kiosk can tell a sign-in badge from a survey QR code.
@@ -43,48 +54,84 @@ def officer_in_scope(session: Session, actor: User, officer_code: str) -> Office
     return officer
 
 
+#: The PINs anyone tries first, besides repeated and consecutive digits.
+COMMON_PINS = frozenset(
+    {"121212", "112233", "123123", "111222", "101010", "696969", "520520", "131313", "789456",
+     "159753", "147258", "123321", "654321", "123654", "000000", "202020", "199999"}
+)  # fmt: skip
+
+
 def check_pin_strength(pin: str) -> None:
-    """Refuse a PIN that is not 4–8 digits, or that anyone would guess first."""
+    """Refuse a new PIN that is not 6–8 digits, or that anyone would guess first."""
     if not isinstance(pin, str) or not PIN_PATTERN.fullmatch(pin):
-        raise ValidationError("A PIN is 4 to 8 digits.", {"pin": Reason.NOT_DIGITS})
+        raise ValidationError("A PIN is 6 to 8 digits.", {"pin": Reason.NOT_DIGITS})
     digits = [int(d) for d in pin]
     steps = {b - a for a, b in zip(digits, digits[1:], strict=False)}
-    if len(set(digits)) == 1 or steps in ({1}, {-1}):
+    if len(set(digits)) == 1 or steps in ({1}, {-1}) or pin in COMMON_PINS:
         raise ValidationError("This PIN is too easy to guess.", {"pin": Reason.GUESSABLE})
 
 
-def set_officer_pin(session: Session, actor: User, officer_code: str, pin: str) -> Officer:
-    """Set or replace the PIN an officer types to sign in on a kiosk."""
+def reset_officer_pin(
+    session: Session, actor: User, officer_code: str, *, now: datetime
+) -> tuple[Officer, str]:
+    """Clear an officer's PIN; return a one-time setup code (valid PIN_SETUP_TTL) with which
+    the officer chooses a new PIN on a kiosk. Whoever resets it never learns the PIN."""
+    if actor.role not in ("admin", "manager"):
+        raise PermissionDenied("Only administrators and managers reset PINs.")
     officer = officer_in_scope(session, actor, officer_code)
-    check_pin_strength(pin)
-    officer.pin_hash = generate_password_hash(pin, method="scrypt")
+    code = f"{secrets.randbelow(10**SETUP_CODE_LENGTH):0{SETUP_CODE_LENGTH}d}"
+    officer.pin_hash = None
+    officer.pin_setup_hash = generate_password_hash(code, method="scrypt")
+    officer.pin_setup_expires_at = now + PIN_SETUP_TTL
     session.flush()
-    return officer
+    audit.record(
+        session, actor, "officer.pin_reset", now=now, subject_type="officer", subject=officer.code
+    )
+    return officer, code
 
 
-def issue_badge(session: Session, actor: User, officer_code: str) -> tuple[Officer, str]:
+def issue_badge(
+    session: Session, actor: User, officer_code: str, *, now: datetime
+) -> tuple[Officer, str]:
     """Give an officer a new badge secret (the old badge stops working); return it once."""
     officer = officer_in_scope(session, actor, officer_code)
     secret = new_secret(BADGE_PREFIX)
     officer.badge_secret_hash = hash_secret(secret)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "officer.badge_issued",
+        now=now,
+        subject_type="officer",
+        subject=officer.code,
+    )
     return officer, secret
 
 
 def shift_closes_at(started_at: datetime, office: Office) -> datetime:
-    """Return the office's first closing time after a shift started (UTC, naive)."""
+    """Return the office's first closing time after a shift started (UTC, naive).
+
+    A shift started on a closed day, or after closing, ends at the next day's closing time;
+    an office with no opening hours at all ends shifts twelve hours after they start.
+    """
     local = to_local(started_at, office.timezone)
-    day = local.date()
-    if local.time() >= office.closes_at:
-        day += timedelta(days=1)
-    closing = datetime.combine(day, office.closes_at, tzinfo=zone(office.timezone))
-    return closing.astimezone(UTC).replace(tzinfo=None)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        hours = office.hours_on(day.weekday())
+        if hours is None:
+            continue
+        closing = datetime.combine(day, hours[1], tzinfo=zone(office.timezone))
+        if closing > local:
+            return closing.astimezone(UTC).replace(tzinfo=None)
+    return started_at + timedelta(hours=12)
 
 
 def is_office_open(office: Office, now: datetime) -> bool:
-    """Return whether the office is open at ``now``: opens_at..closes_at, Monday to Friday."""
+    """Return whether the office is open at ``now`` by its opening hours of that weekday."""
     local = to_local(now, office.timezone)
-    return local.weekday() < 5 and office.opens_at <= local.time() < office.closes_at
+    hours = office.hours_on(local.weekday())
+    return hours is not None and hours[0] <= local.time() < hours[1]
 
 
 def _end_shift(shift: OfficerShift, at: datetime, reason: str) -> None:
@@ -172,48 +219,84 @@ def officer_for_rating(
     return covering
 
 
-def _text_field(value: Any, name: str, errors: dict[str, str]) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        errors[name] = "must be text"
-        return None
-    return value.strip()
-
-
 def _identify(
-    session: Session, officer_code: Any, pin: Any, badge: Any
+    session: Session, officer_code: str | None, pin: str | None, badge: str | None, now: datetime
 ) -> tuple[Officer | None, bool]:
-    """Return the officer the credentials name and whether they prove it (one scrypt or none)."""
-    errors: dict[str, str] = {}
-    badge = _text_field(badge, "badge", errors)
-    officer_code = _text_field(officer_code, "officer", errors)
-    pin = _text_field(pin, "pin", errors)
-    if not errors and not badge and not (officer_code and pin):
-        if not officer_code:
-            errors["officer"] = "required unless a badge is given"
-        if not pin:
-            errors["pin"] = "required unless a badge is given"
-    if errors:
-        raise ValidationError("Send an officer code and PIN, or a badge.", errors)
+    """Return the officer the credentials name and whether they prove it (one scrypt or none).
+
+    A setup code given as the PIN raises PinSetupRequired: the officer chooses a PIN first.
+    """
     if badge:
         officer = session.scalar(
-            select(Officer).where(Officer.badge_secret_hash == hash_secret(badge))
+            select(Officer).where(Officer.badge_secret_hash == hash_secret(badge.strip()))
         )
         return officer, officer is not None
-    officer = session.scalar(select(Officer).where(Officer.code == officer_code.upper()))
+    if not officer_code or not pin:
+        fields = {
+            name: Reason.REQUIRED for name, v in (("officer", officer_code), ("pin", pin)) if not v
+        }
+        raise ValidationError("Send an officer code and PIN, or a badge.", fields)
+    officer = session.scalar(select(Officer).where(Officer.code == officer_code.strip().upper()))
+    if officer is not None and officer.pin_setup_hash and officer.pin_setup_expires_at:
+        if now < officer.pin_setup_expires_at and check_password_hash(officer.pin_setup_hash, pin):
+            raise PinSetupRequired("Choose your own PIN.", {"pin": Reason.REQUIRED})
     stored = officer.pin_hash if officer is not None and officer.pin_hash else _DUMMY_PIN_HASH
     proven = check_password_hash(stored, pin) and stored is not _DUMMY_PIN_HASH
     return officer, proven
+
+
+def choose_officer_pin(
+    session: Session,
+    device: KioskDevice,
+    *,
+    officer_code: str,
+    setup_code: str,
+    pin: str,
+    pin_again: str,
+    now: datetime,
+) -> Officer:
+    """An officer chooses their own PIN on a kiosk with their setup code, then is signed in."""
+    officer = session.scalar(
+        select(Officer).where(Officer.code == (officer_code or "").strip().upper())
+    )
+    valid = (
+        officer is not None
+        and officer.pin_setup_hash is not None
+        and officer.pin_setup_expires_at is not None
+        and now < officer.pin_setup_expires_at
+        and check_password_hash(officer.pin_setup_hash, setup_code or "")
+        and officer.is_active
+        and officer.office_id == device.counter.office_id
+    )
+    if not valid:
+        raise WrongCredentials(WRONG_CREDENTIALS)
+    check_pin_strength(pin)
+    if pin != pin_again:
+        raise ValidationError("The two PINs differ.", {"pin_again": Reason.INVALID})
+    officer.pin_hash = generate_password_hash(pin, method="scrypt")
+    officer.pin_setup_hash = None
+    officer.pin_setup_expires_at = None
+    session.flush()
+    audit.record(
+        session,
+        None,
+        "officer.pin_chosen",
+        now=now,
+        subject_type="officer",
+        subject=officer.code,
+        after={"kiosk": device.id},
+    )
+    _start_shift(session, device, officer, now)
+    return officer
 
 
 def sign_in_officer(
     session: Session,
     device: KioskDevice,
     *,
-    officer_code: Any = None,
-    pin: Any = None,
-    badge: Any = None,
+    officer_code: str | None = None,
+    pin: str | None = None,
+    badge: str | None = None,
     now: datetime,
 ) -> Officer:
     """Sign an officer in on a kiosk, with their code and PIN or their badge secret.
@@ -222,7 +305,7 @@ def sign_in_officer(
     signed in on this kiosk is signed out ("replaced"), and so is this officer on any other
     kiosk: one person serves at one counter at a time.
     """
-    officer, proven = _identify(session, officer_code, pin, badge)
+    officer, proven = _identify(session, officer_code, pin, badge, now)
     if (
         officer is None
         or not proven
@@ -230,10 +313,15 @@ def sign_in_officer(
         or officer.office_id != device.counter.office_id
     ):
         raise WrongCredentials(WRONG_CREDENTIALS)
+    _start_shift(session, device, officer, now)
+    return officer
+
+
+def _start_shift(session: Session, device: KioskDevice, officer: Officer, now: datetime) -> None:
     close_expired_shifts(session, device, now=now)
     shift = current_shift(session, device, now)
     if shift is not None and shift.officer_id == officer.id:
-        return officer
+        return
     if shift is not None:
         _end_shift(shift, now, "replaced")
     elsewhere = session.scalars(
@@ -260,7 +348,6 @@ def sign_in_officer(
     )
     device.officer_id = officer.id
     session.flush()
-    return officer
 
 
 def sign_out_officer(session: Session, device: KioskDevice, *, now: datetime) -> None:

@@ -132,8 +132,8 @@ def submit_response(
             )
         return _redeem(session, payload, body_hash, now=now, policy=policy)
 
-    target, spec = load_target(session, payload.target_code)
     channel = "kiosk" if device is not None else "qr"
+    target, spec = load_target(session, payload.target_code, channel)
     if device is not None and device.counter_id != target.counter_id:
         raise PermissionDenied(
             "This kiosk may only send ratings for its own counter.",
@@ -180,7 +180,7 @@ def _redeem(
     commits), and response.ticket_id is UNIQUE as a last line of defence.
     """
     ticket, target_code = ticket_for_response(session, payload.ticket_code)
-    target, spec = load_target(session, target_code)
+    target, spec = load_target(session, target_code, "ticket")
     if payload.target_code and payload.target_code != target.code:
         raise ValidationError(
             "The target does not match the ticket.", {"target": Reason.NOT_THIS_TICKET}

@@ -129,8 +129,9 @@ _CACHE: dict[tuple[int, datetime], SurveySpec] = {}
 def survey_spec(session: Session, survey_id: int, created_at: datetime | None = None) -> SurveySpec:
     """Return the spec of a survey version, loading it once per process.
 
-    Survey versions never change once created, so the cache needs no invalidation; the
-    creation time in the key guards against a reused id after a database was wiped.
+    Published versions never change, so the cache needs no invalidation; the creation time in
+    the key guards against a reused id after a database was wiped. A draft is built afresh
+    each time and never kept: it changes until it is published.
     """
     if created_at is not None and (spec := _CACHE.get((survey_id, created_at))):
         return spec
@@ -141,14 +142,17 @@ def survey_spec(session: Session, survey_id: int, created_at: datetime | None = 
     ).one_or_none()
     if survey is None:
         raise NotFound("Unknown survey.")
-    spec = _build(survey)
+    spec = build_spec(survey)
+    if not survey.is_published:
+        return spec
     if len(_CACHE) > 1000:
         _CACHE.clear()
     _CACHE[(survey.id, survey.created_at)] = spec
     return spec
 
 
-def _build(survey: Survey) -> SurveySpec:
+def build_spec(survey: Survey) -> SurveySpec:
+    """Return the spec of a survey version as it is now, without the cache (a draft's preview)."""
     questions = []
     for q in survey.questions:
         choices = tuple(

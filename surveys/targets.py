@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from surveys import audit
 from surveys.accounts import office_in_scope
 from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason
 from surveys.models import Counter, Office, Officer, Survey, Target, User
@@ -58,6 +59,14 @@ class TargetRef:
     officer_name: str | None
     #: How many counters the code stands for: its office's count for an office's own code.
     counters_served: int
+    #: The survey the office's kiosks ask, and its tickets (None: the code's own survey).
+    kiosk_survey: tuple[int, datetime] | None = None
+    ticket_survey: tuple[int, datetime] | None = None
+
+    def survey_for(self, channel: str) -> tuple[int, datetime]:
+        """Return (survey id, created_at) of the survey asked through ``channel``."""
+        chosen = {"kiosk": self.kiosk_survey, "ticket": self.ticket_survey}.get(channel)
+        return chosen or (self.survey_id, self.survey_created_at)
 
     @property
     def is_active(self) -> bool:
@@ -106,13 +115,16 @@ class TargetCache:
 TARGETS = TargetCache()
 
 
-def _state(is_enabled: bool, rotated_at: datetime | None) -> str:
+def _state(is_enabled: bool, rotated_at: datetime | None, place_active: bool) -> str:
     if rotated_at is not None:
         return "replaced"
-    return "active" if is_enabled else "disabled"
+    # The code of a retired office, counter or officer answers like a paused one.
+    return "active" if is_enabled and place_active else "disabled"
 
 
 _OTHER_COUNTER = aliased(Counter)
+_KIOSK_SURVEY = aliased(Survey)
+_TICKET_SURVEY = aliased(Survey)
 _COUNTERS_OF_OFFICE = (
     select(func.count(_OTHER_COUNTER.id))
     .where(_OTHER_COUNTER.office_id == Target.office_id)
@@ -135,11 +147,20 @@ _TARGET_REF_QUERY = (
         Counter.name,
         Officer.name,
         _COUNTERS_OF_OFFICE,
+        Office.is_active,
+        Counter.is_active,
+        Officer.is_active,
+        _KIOSK_SURVEY.id,
+        _KIOSK_SURVEY.created_at,
+        _TICKET_SURVEY.id,
+        _TICKET_SURVEY.created_at,
     )
     .join(Survey, Survey.id == Target.survey_id)
     .join(Office, Office.id == Target.office_id)
     .outerjoin(Counter, Counter.id == Target.counter_id)
     .outerjoin(Officer, Officer.id == Target.officer_id)
+    .outerjoin(_KIOSK_SURVEY, _KIOSK_SURVEY.id == Office.kiosk_survey_id)
+    .outerjoin(_TICKET_SURVEY, _TICKET_SURVEY.id == Office.ticket_survey_id)
 )
 
 
@@ -171,7 +192,19 @@ def find_target(session: Session, code: str) -> TargetRef | None:
         counter_name,
         officer_name,
         counters,
+        office_active,
+        counter_active,
+        officer_active,
+        kiosk_id,
+        kiosk_created,
+        ticket_id,
+        ticket_created,
     ) = row
+    place_active = (
+        bool(office_active)
+        and (kind == "office" or counter_active is None or bool(counter_active))
+        and (kind != "officer" or bool(officer_active))
+    )
     ref = TargetRef(
         id=id_,
         code=code_,
@@ -181,24 +214,28 @@ def find_target(session: Session, code: str) -> TargetRef | None:
         officer_id=officer_id,
         survey_id=survey_id,
         survey_created_at=survey_created_at,
-        state=_state(is_enabled, rotated_at),
+        state=_state(is_enabled, rotated_at, place_active),
         office_name=office_name,
         counter_name=counter_name if kind != "office" else None,
         officer_name=officer_name,
         counters_served=max(1, counters) if kind == "office" else 1,
+        kiosk_survey=(kiosk_id, kiosk_created) if kiosk_id is not None else None,
+        ticket_survey=(ticket_id, ticket_created) if ticket_id is not None else None,
     )
     TARGETS.put(ref)
     return ref
 
 
-def load_target(session: Session, code: str) -> tuple[TargetRef, SurveySpec]:
-    """Return an active target and its survey, or raise NotFound saying why not."""
+def load_target(session: Session, code: str, channel: str = "qr") -> tuple[TargetRef, SurveySpec]:
+    """Return an active target and the survey asked through ``channel`` ("qr" for the code's
+    own, "kiosk" or "ticket" for the office's choice), or raise NotFound saying why not."""
     ref = find_target(session, normalise_code(code))
     if ref is None:
         raise NotFound("No survey has this code.", {"target": Reason.UNKNOWN_CODE})
     if not ref.is_active:
         raise NotFound("This survey code is not in use.", {"target": Reason.INACTIVE_CODE})
-    return ref, survey_spec(session, ref.survey_id, ref.survey_created_at)
+    survey_id, created_at = ref.survey_for(channel)
+    return ref, survey_spec(session, survey_id, created_at)
 
 
 @dataclass(frozen=True)
@@ -226,8 +263,8 @@ def unique_code(session: Session, length: int = CODE_LENGTH) -> str:
 
 def _managed_target(session: Session, actor: User, code: str) -> Target:
     """Return the target with this code if the actor administers its office, else raise."""
-    if actor.role != "admin":
-        raise PermissionDenied("Only administrators manage survey codes.")
+    if actor.role not in ("admin", "manager"):
+        raise PermissionDenied("Only administrators and managers manage survey codes.")
     target = session.scalar(select(Target).where(Target.code == normalise_code(code)))
     if target is None:
         raise NotFound("No survey has this code.", {"target": Reason.UNKNOWN_CODE})
@@ -256,19 +293,40 @@ def rotate_target(session: Session, actor: User, code: str, *, now: datetime) ->
     session.add(new)
     session.flush()
     TARGETS.forget(old.code)
+    audit.record(
+        session,
+        actor,
+        "code.rotate",
+        now=now,
+        subject_type="code",
+        subject=old.code,
+        after={"new_code": new.code, "office": old.office.code},
+    )
     return new
 
 
-def set_target_enabled(session: Session, actor: User, code: str, *, enabled: bool) -> Target:
+def set_target_enabled(
+    session: Session, actor: User, code: str, *, enabled: bool, now: datetime
+) -> Target:
     """Switch a code on or off; a replaced code stays retired."""
     target = _managed_target(session, actor, code)
     if target.rotated_at is not None:
         raise InvalidTransition(
             "This code was replaced; manage the new one.", {"target": Reason.INACTIVE_CODE}
         )
+    before = target.is_enabled
     target.is_enabled = enabled
     session.flush()
     TARGETS.forget(target.code)
+    if before != enabled:
+        audit.record(
+            session,
+            actor,
+            "code.enable" if enabled else "code.pause",
+            now=now,
+            subject_type="code",
+            subject=target.code,
+        )
     return target
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from surveys import audit
 from surveys.accounts import office_in_scope
 from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason, ValidationError
 from surveys.models import Counter, Office, Officer, Target, Ticket, User
@@ -89,6 +90,14 @@ def mint_tickets(
             errors["officer"] = Reason.NOT_IN_OFFICE
     if errors:
         raise NotFound("No such counter or officer in this office.", errors)
+    # A retired place's codes answer like paused ones: its tickets could never be used.
+    retired = {
+        name: Reason.RETIRED
+        for name, place in (("office", office), ("counter", counter), ("officer", officer))
+        if place is not None and not place.is_active
+    }
+    if retired:
+        raise InvalidTransition("A retired place takes no ratings.", retired)
     target = _place_target(session, office.id, counter.id if counter else None)
     if target is None:
         field = "counter" if counter else "office"
@@ -113,6 +122,20 @@ def mint_tickets(
             }
             for code in codes
         ],
+    )
+    audit.record(
+        session,
+        actor,
+        "tickets.mint",
+        now=now,
+        subject_type="office",
+        subject=office.code,
+        after={
+            "count": len(codes),
+            "counter": counter.code if counter else None,
+            "officer": officer.code if officer else None,
+            "expires_at": expires_at,
+        },
     )
     return Minted(office, counter, officer, codes, now, expires_at)
 

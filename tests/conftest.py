@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from kiosk import create_app
 from surveys import accounts, kiosks
@@ -216,7 +216,7 @@ def make_user(db):
 def make_token(db, make_user):
     def make(email="manager@example.vn", role="manager", scope="O1"):
         make_user(email, role, scope)
-        token = accounts.create_api_token(db, email)
+        token = accounts.create_api_token(db, email, now=utcnow())
         db.commit()
         return token
 
@@ -261,3 +261,13 @@ def login(client):
 
 def iso(moment: datetime) -> str:
     return moment.isoformat() + "Z" if moment.tzinfo is None else moment.isoformat()
+
+
+def give_pin(db, officer_code: str, pin: str) -> None:
+    """Arrange that an officer chose ``pin`` earlier (the choosing itself is tested through
+    the kiosk API: nobody sets another person's PIN)."""
+    from werkzeug.security import generate_password_hash
+
+    officer = db.scalar(select(Officer).where(Officer.code == officer_code))
+    officer.pin_hash = generate_password_hash(pin, method="scrypt")
+    db.commit()

@@ -7,7 +7,7 @@ import random
 
 import schemathesis
 
-REAL_CODES = ("COUNTR1", "OFFICE1", "OFFICR1", "O1", "O2", "countr1")
+REAL_CODES = ("COUNTR1", "OFFICE1", "OFFICR1", "O1", "O2", "countr1", "D1", "O1-Q1", "CB1")
 
 
 @schemathesis.hook

@@ -5,6 +5,7 @@ import re
 from sqlalchemy import case, func, select
 
 from surveys import accounts
+from surveys.db import utcnow
 from surveys.models import Counter, KioskDevice, Office, Officer, Response, Target, Unit
 
 
@@ -54,7 +55,7 @@ def test_create_user_reads_the_password_from_stdin(runner, db, city):
         input="a long enough password\n",
     )
     assert result.exit_code == 0, result.output
-    assert accounts.authenticate(db, "lan@example.vn", "a long enough password") is not None
+    assert accounts.authenticate(db, "lan@example.vn", "a long enough password", now=utcnow())
 
 
 def test_create_user_errors_are_clear(runner, city):

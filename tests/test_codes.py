@@ -285,14 +285,37 @@ class TestAccess:
             assert "/login" in response.headers["Location"]
 
     @pytest.mark.parametrize("url", ADMIN_GETS)
-    def test_manager_gets_403_on_every_page(self, client, city, make_user, login, url):
-        make_user(scope="O1")
+    def test_a_viewer_gets_403_on_every_page(self, client, city, make_user, login, url):
+        make_user(role="viewer", scope="O1")
         login()
         assert client.get(url.format(office="O1", target="COUNTR1")).status_code == 403
 
-    @pytest.mark.parametrize("url", ADMIN_POSTS)
-    def test_manager_gets_403_on_every_action(self, client, db, city, make_user, login, url):
+    @pytest.mark.parametrize("url", ADMIN_GETS)
+    def test_a_manager_runs_the_codes_of_their_own_offices(
+        self, client, city, make_user, login, url
+    ):
         make_user(scope="O1")
+        login()
+        assert client.get(url.format(office="O1", target="COUNTR1")).status_code == 200
+        if "{office}" in url:
+            assert client.get(url.format(office="O2", target="COUNTR2")).status_code == 403
+
+    @pytest.mark.parametrize("url", ADMIN_POSTS)
+    def test_a_manager_cannot_act_on_another_office(self, client, db, city, make_user, login, url):
+        make_user(scope="O2")
+        login()
+        page = client.get("/dashboard").get_data(as_text=True)
+        response = client.post(
+            url.format(office="O1", target="COUNTR1"),
+            data={"csrf_token": csrf_token(page), "count": "1"},
+        )
+        assert response.status_code == 403
+        db.expire_all()
+        assert db.scalar(select(Target).where(Target.code == "COUNTR1")).is_active
+
+    @pytest.mark.parametrize("url", ADMIN_POSTS)
+    def test_a_viewer_gets_403_on_every_action(self, client, db, city, make_user, login, url):
+        make_user(role="viewer", scope="O1")
         login()
         page = client.get("/dashboard").get_data(as_text=True)
         response = client.post(

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from surveys import kiosks, officers
 from surveys.db import utcnow
 from surveys.models import KioskDevice, Officer, OfficerShift, PairingCode
-from tests.conftest import csrf_token, make_app
+from tests.conftest import csrf_token, give_pin, make_app
 
 ADMIN = "admin@example.vn"
 #: Monday 2 March 2026, 10:00 in Hanoi: the offices are open.
@@ -54,8 +54,8 @@ def as_admin(city, make_user, login):
 
 @pytest.fixture()
 def pin(db, city, make_user) -> str:
-    """CB1's kiosk PIN, set by another administrator."""
-    officers.set_officer_pin(db, make_user("root@example.vn", "admin", None), "CB1", "2580")
+    """CB1's kiosk PIN, chosen by the officer earlier."""
+    give_pin(db, "CB1", "2580")
     db.commit()
     return "2580"
 
@@ -203,8 +203,8 @@ class TestAccess:
         "/admin/kiosks/officers/CB1/badge",
     ]
 
-    def test_a_manager_is_refused_everywhere(self, client, db, city, make_user, login, device_id):
-        make_user(scope="O1")
+    def test_a_viewer_is_refused_everywhere(self, client, db, city, make_user, login, device_id):
+        make_user(role="viewer", scope="O1")
         login()
         for path in self.PAGES:
             assert client.get(path.format(id=device_id)).status_code == 403, path
@@ -389,9 +389,7 @@ class TestScope:
         token = token_of(client)
         assert client.get("/admin/kiosks/officers?office=O2").status_code == 403
         assert "Trần Văn Bình" not in client.get("/admin/kiosks/officers").get_data(as_text=True)
-        response = client.post(
-            "/admin/kiosks/officers/CB2/pin", data={"csrf_token": token, "pin": "2580"}
-        )
+        response = client.post("/admin/kiosks/officers/CB2/pin", data={"csrf_token": token})
         assert response.status_code == 403
         response = client.post("/admin/kiosks/officers/CB2/badge", data={"csrf_token": token})
         assert response.status_code == 403
@@ -401,34 +399,38 @@ class TestScope:
 
 
 class TestOfficersPage:
-    def test_set_a_pin_then_sign_in_with_it(self, client, db, city, as_admin, device_token):
-        as_admin()
+    def test_a_manager_resets_a_pin_and_the_officer_chooses_it(
+        self, client, db, city, make_user, login, device_token
+    ):
+        make_user(scope="O1")
+        login()
         page = client.get("/admin/kiosks/officers?office=O1&lang=en").get_data(as_text=True)
-        assert "Nguyễn Thị Lan" in page and "No PIN yet" in page and "style=" not in page
+        assert "Nguyễn Thị Lan" in page and "Not chosen yet" in page and "style=" not in page
+        assert 'name="pin"' not in page  # nobody types another person's PIN here
         response = client.post(
-            "/admin/kiosks/officers/CB1/pin", data={"csrf_token": csrf_token(page), "pin": "2580"}
-        )
-        assert response.status_code == 302
-        page = client.get("/admin/kiosks/officers?office=O1&lang=en").get_data(as_text=True)
-        assert "PIN set" in page
-        signed_in = client.application.test_client().post(
-            "/api/v1/kiosk/officer/sign-in",
-            json={"officer": "CB1", "pin": "2580"},
-            headers={"Authorization": f"Bearer {device_token}"},
-        )
-        assert signed_in.status_code == 200
-
-    @pytest.mark.parametrize("pin", ["1234", "0000", "12", "abcd", ""])
-    def test_weak_or_malformed_pins_are_refused(self, client, db, city, as_admin, pin):
-        as_admin()
-        response = client.post(
-            "/admin/kiosks/officers/CB1/pin?lang=en",
-            data={"csrf_token": token_of(client), "pin": pin},
+            "/admin/kiosks/officers/CB1/pin?lang=en", data={"csrf_token": csrf_token(page)}
         )
         html = response.get_data(as_text=True)
-        assert response.status_code == 400 and 'aria-invalid="true"' in html
-        db.expire_all()
-        assert db.get(Officer, city.officer.id).pin_hash is None
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+        setup = re.search(r'class="pairing-code"[^>]*>(\d{3}) (\d{3})<', html)
+        assert setup, html
+        setup_code = setup.group(1) + setup.group(2)
+        page = client.get("/admin/kiosks/officers?office=O1&lang=en").get_data(as_text=True)
+        assert "Waiting for the officer to choose one" in page
+        kiosk = client.application.test_client()
+        chosen = kiosk.post(
+            "/api/v1/kiosk/officer/pin",
+            json={
+                "officer": "CB1",
+                "setup_code": setup_code,
+                "pin": "258013",
+                "pin_again": "258013",
+            },
+            headers={"Authorization": f"Bearer {device_token}"},
+        )
+        assert chosen.status_code == 200
+        page = client.get("/admin/kiosks/officers?office=O1&lang=en").get_data(as_text=True)
+        assert "Chosen by the officer" in page and "258013" not in page
 
     def test_issue_a_badge_shows_its_qr_once(self, client, db, city, as_admin, device_token):
         as_admin()

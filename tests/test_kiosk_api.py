@@ -12,7 +12,7 @@ from surveys.db import utcnow
 from surveys.errors import ValidationError, WrongCredentials
 from surveys.models import KioskDevice, Officer, OfficerShift, Response
 from surveys.responses import ResponseInput, submit_response
-from tests.conftest import iso, make_app
+from tests.conftest import give_pin, iso, make_app
 
 PIN = "2468"
 #: Monday 2 March 2026, 10:00 in Hanoi (UTC+7): the office (07:30–17:00) is open.
@@ -35,8 +35,7 @@ def admin(make_user):
 
 @pytest.fixture()
 def pin(db, city, admin) -> str:
-    officers.set_officer_pin(db, admin, "CB1", PIN)
-    db.commit()
+    give_pin(db, "CB1", PIN)
     return PIN
 
 
@@ -46,8 +45,8 @@ def other_officer(db, city, admin) -> Officer:
     officer = Officer(code="CB2", name="Trần Văn Bình", office=city.other_office)
     db.add(officer)
     db.flush()
-    officers.set_officer_pin(db, admin, "CB2", "1357")
     db.commit()
+    give_pin(db, "CB2", "1357")
     return officer
 
 
@@ -225,7 +224,7 @@ class TestOfficerSignIn:
         assert response.status_code == 200 and response.json == {"officer": None}
 
     def test_sign_in_by_badge(self, client, db, city, device_token, admin):
-        _officer, secret = officers.issue_badge(db, admin, "CB1")
+        _officer, secret = officers.issue_badge(db, admin, "CB1", now=utcnow())
         db.commit()
         assert secret.startswith(officers.BADGE_PREFIX)
         response = client.post(
@@ -233,7 +232,7 @@ class TestOfficerSignIn:
         )
         assert response.status_code == 200 and response.json["officer"]["code"] == "CB1"
         # A badge issued again replaces the old one.
-        officers.issue_badge(db, admin, "CB1")
+        officers.issue_badge(db, admin, "CB1", now=utcnow())
         db.commit()
         response = client.post(
             "/api/v1/kiosk/officer/sign-in", json={"badge": secret}, headers=bearer(device_token)
@@ -293,8 +292,8 @@ class TestOfficerSignIn:
     ):
         db.add(Officer(code="CB3", name="Lê Thu Hà", office=city.office))
         db.flush()
-        officers.set_officer_pin(db, admin, "CB3", "8642")
         db.commit()
+        give_pin(db, "CB3", "8642")
         for code, code_pin in (("CB1", pin), ("CB3", "8642")):
             response = client.post(
                 "/api/v1/kiosk/officer/sign-in",
@@ -476,13 +475,11 @@ class TestOnDutyRules:
             event.remove(engine, "before_cursor_execute", count)
         assert found is None and statements == []
 
-    def test_set_pin_rules(self, db, city, admin):
-        for weak in ("1234", "0000", "987654", "12a4", "123", "123456789"):
+    def test_new_pin_rules(self):
+        for weak in ("1234", "000000", "987654", "123456", "12a456", "123", "123456789", "121212"):
             with pytest.raises(ValidationError):
-                officers.set_officer_pin(db, admin, "CB1", weak)
-        officers.set_officer_pin(db, admin, "CB1", "250719")
-        db.commit()
-        assert db.get(Officer, city.officer.id).pin_hash.startswith("scrypt:")
+                officers.check_pin_strength(weak)
+        officers.check_pin_strength("250719")
 
     def test_an_officer_without_a_pin_cannot_sign_in(self, db, city, device):
         with pytest.raises(WrongCredentials):
@@ -565,3 +562,79 @@ def test_replayed_heartbeat_times_are_utc(client, db, city, device_token):
         headers=bearer(device_token),
     )
     assert device_of(db, device_token).oldest_queued_at == datetime(2026, 3, 2, 1, 2, 3)
+
+
+class TestChoosingAPin:
+    """A manager resets a PIN and gets a one-time setup code; the officer chooses their own PIN
+    on the kiosk with it. Nobody else ever sees the PIN."""
+
+    def reset(self, db, actor, code="CB1"):
+        _officer, setup = officers.reset_officer_pin(db, actor, code, now=utcnow())
+        db.commit()
+        return setup
+
+    def test_the_officer_chooses_their_pin_with_the_setup_code(
+        self, client, db, city, device_token, make_user
+    ):
+        manager = make_user("m@example.vn", "manager", "O1")
+        setup = self.reset(db, manager)
+        headers = bearer(device_token)
+        asked = client.post(
+            "/api/v1/kiosk/officer/sign-in", json={"officer": "CB1", "pin": setup}, headers=headers
+        )
+        assert asked.status_code == 409 and asked.json["error"]["code"] == "pin_setup_required"
+        choose = {"officer": "CB1", "setup_code": setup, "pin": "258013", "pin_again": "258013"}
+        for change, field in (
+            ({"pin": "123456", "pin_again": "123456"}, "pin"),
+            ({"pin": "2580", "pin_again": "2580"}, "pin"),
+            ({"pin_again": "258014"}, "pin_again"),
+        ):
+            refused = client.post(
+                "/api/v1/kiosk/officer/pin", json={**choose, **change}, headers=headers
+            )
+            assert refused.status_code == 400 and field in refused.json["error"]["fields"]
+        wrong = client.post(
+            "/api/v1/kiosk/officer/pin", json={**choose, "setup_code": "000000"}, headers=headers
+        )
+        assert wrong.status_code == 401
+        chosen = client.post("/api/v1/kiosk/officer/pin", json=choose, headers=headers)
+        assert chosen.status_code == 200 and chosen.json["officer"]["code"] == "CB1"
+        state = client.get("/api/v1/kiosk/state", headers=headers).json
+        assert state["officer"]["code"] == "CB1"
+        # The setup code worked once; the chosen PIN signs in from now on.
+        again = client.post("/api/v1/kiosk/officer/pin", json=choose, headers=headers)
+        assert again.status_code == 401
+        signed_in = client.post(
+            "/api/v1/kiosk/officer/sign-in",
+            json={"officer": "CB1", "pin": "258013"},
+            headers=headers,
+        )
+        assert signed_in.status_code == 200
+        from surveys.models import AuditEntry
+
+        db.expire_all()
+        logged = db.scalars(select(AuditEntry)).all()
+        assert {e.action for e in logged} >= {"officer.pin_reset", "officer.pin_chosen"}
+        assert all("258013" not in str((e.before, e.after)) for e in logged)
+        assert all(setup not in str((e.before, e.after)) for e in logged)
+
+    def test_an_expired_setup_code_does_not_work(self, client, db, city, device_token, admin):
+        setup = self.reset(db, admin)
+        officer = db.get(Officer, city.officer.id)
+        officer.pin_setup_expires_at = utcnow() - timedelta(minutes=1)
+        db.commit()
+        response = client.post(
+            "/api/v1/kiosk/officer/pin",
+            json={"officer": "CB1", "setup_code": setup, "pin": "258013", "pin_again": "258013"},
+            headers=bearer(device_token),
+        )
+        assert response.status_code == 401
+
+    def test_only_managers_in_scope_reset(self, db, city, make_user):
+        from surveys.errors import PermissionDenied
+
+        elsewhere = make_user("m2@example.vn", "manager", "O2")
+        viewer = make_user("v@example.vn", "viewer", "O1")
+        for actor in (elsewhere, viewer):
+            with pytest.raises(PermissionDenied):
+                officers.reset_officer_pin(db, actor, "CB1", now=utcnow())

@@ -7,7 +7,7 @@
 - api: the JSON API under /api/v1
 """
 
-from kiosk.views import admin, api, auth, counter, dashboard, health, phone, tickets
+from kiosk.views import account, admin, api, auth, counter, dashboard, health, phone, tickets
 
 BLUEPRINTS = (
     phone.bp,
@@ -15,6 +15,7 @@ BLUEPRINTS = (
     counter.bp,
     dashboard.bp,
     auth.bp,
+    account.bp,
     health.bp,
     *admin.BLUEPRINTS,
     *api.BLUEPRINTS,

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from kiosk.database import get_session
 from surveys import accounts
+from surveys.db import utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -36,7 +37,9 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(get_session(), form.email.data, form.password.data)
+        user = accounts.authenticate(
+            get_session(), form.email.data, form.password.data, now=utcnow()
+        )
         if user is None:
             form.password.errors.append(_("Wrong email or password."))
         else:

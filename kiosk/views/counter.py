@@ -26,7 +26,7 @@ from kiosk.i18n import current_language
 from kiosk.messages import answer_errors
 from kiosk.ratelimit import over_ceiling
 from kiosk.settings import settings
-from kiosk.views.kiosk_shell import kiosk_context, service_worker_response
+from kiosk.views.kiosk_shell import compact_html, kiosk_context, service_worker_response
 from surveys import kiosks
 from surveys.db import utcnow
 from surveys.errors import Conflict, InvalidTransition, NotFound, ValidationError
@@ -58,7 +58,7 @@ def _kiosk_context():
     if target is None:
         return None
     try:
-        ref, spec = load_target(db, target.code)
+        ref, spec = load_target(db, target.code, "kiosk")
     except NotFound:
         return None
     return device, ref, spec
@@ -79,16 +79,18 @@ def kiosk_page(
     status: int = 200,
 ):
     """Render the kiosk screen: the one place its template gets its arguments."""
-    page = render_template(
-        "counter/kiosk.html",
-        device=device,
-        target=target,
-        spec=spec,
-        device_token=request.cookies.get(DEVICE_COOKIE),
-        response_id=response_id or uuid.uuid4(),
-        selected=selected or {},
-        errors=errors or {},
-        officer=kiosks.kiosk_state(get_session(), device, now=utcnow()).officer,
+    page = compact_html(
+        render_template(
+            "counter/kiosk.html",
+            device=device,
+            target=target,
+            spec=spec,
+            device_token=request.cookies.get(DEVICE_COOKIE),
+            response_id=response_id or uuid.uuid4(),
+            selected=selected or {},
+            errors=errors or {},
+            officer=kiosks.kiosk_state(get_session(), device, now=utcnow()).officer,
+        )
     )
     return page, status
 

@@ -4,6 +4,7 @@ version that names the offline cache, and the service worker that keeps that cac
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from functools import cache
 from importlib import metadata
@@ -87,3 +88,18 @@ def service_worker_response() -> Response:
     response.headers["Cache-Control"] = "no-cache"
     response.set_etag(version)
     return response.make_conditional(request)
+
+
+_KEEP = re.compile(r"(<textarea\b.*?</textarea>)", re.DOTALL | re.IGNORECASE)
+
+
+def compact_html(html: str) -> str:
+    """Drop the indentation at the start of each line (outside a textarea's text).
+
+    The kiosk carries every text in two languages within a 50 KB budget; the browser ignores
+    this whitespace anyway.
+    """
+    parts = _KEEP.split(html)
+    return "".join(
+        part if i % 2 else re.sub(r"\n[ \t]+", "\n", part) for i, part in enumerate(parts)
+    )

@@ -43,7 +43,7 @@ def _ticket(code: str):
     db = get_session()
     try:
         ticket, target_code = ticket_for_response(db, code)
-        target, spec = load_target(db, target_code)
+        target, spec = load_target(db, target_code, "ticket")
     except NotFound:
         return None, _ticket_page("unknown", 404)
     return (ticket, target, spec), None

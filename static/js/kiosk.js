@@ -23,6 +23,8 @@ const staffPanel = $(".staff-panel", root);
 const staffButton = $(".staff-button", root);
 const bigger = $(".bigger");
 const LAST_RATED = "hailong.lastRatedAt";
+// A survey's preview for administrators: nothing is stored or sent.
+const preview = "preview" in data;
 
 let current = 0;
 let trail = [];
@@ -192,16 +194,20 @@ function render(state) {
   }
 }
 
-const queue = await openQueue((error) => (link ? link.noteError(error) : (storageError = error)));
-link = createLink({
-  responsesUrl: data.api,
-  kioskApi: data.kioskApi,
-  token: data.token,
-  version: data.version,
-  queue,
-  heartbeatMs: seconds("heartbeatSeconds"),
-  onChange: render,
-});
+const queue = preview
+  ? { add() {} }
+  : await openQueue((error) => (link ? link.noteError(error) : (storageError = error)));
+link = preview
+  ? { drain() {}, beat() {}, noteError() {}, staff: async () => "failed" }
+  : createLink({
+      responsesUrl: data.api,
+      kioskApi: data.kioskApi,
+      token: data.token,
+      version: data.version,
+      queue,
+      heartbeatMs: seconds("heartbeatSeconds"),
+      onChange: render,
+    });
 if (storageError) link.noteError(storageError);
 
 form.addEventListener("change", (event) => {
@@ -249,13 +255,15 @@ staffButton.addEventListener("animationend", openStaff);
 staffButton.addEventListener("click", (event) => event.detail === 0 && openStaff());
 
 noLongPress(document);
-keepAwake(link.noteError);
-fullscreenOnTouch();
-cacheShell(data.sw, data.scope, link.noteError, () => {
-  // A new version took over: reload into it as soon as nobody is using the kiosk.
-  updateWaiting = true;
-  if (!isDirty() && thanks.hidden) location.reload();
-});
+if (!preview) {
+  keepAwake(link.noteError);
+  fullscreenOnTouch();
+  cacheShell(data.sw, data.scope, link.noteError, () => {
+    // A new version took over: reload into it as soon as nobody is using the kiosk.
+    updateWaiting = true;
+    if (!isDirty() && thanks.hidden) location.reload();
+  });
+}
 
 bigger.hidden = false;
 root.classList.add("js");

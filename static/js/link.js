@@ -125,11 +125,14 @@ export function createLink({ responsesUrl, kioskApi, token, version, queue, hear
       return "failed";
     }
     const info = await response.json().catch(() => ({}));
-    const wrong = info.error?.code === "wrong_credentials";
-    if (!wrong) answered(response);
+    const code = info.error?.code;
+    const wrong = code === "wrong_credentials";
+    if (!wrong && code !== "pin_setup_required") answered(response);
     if (response.ok) state.officer = info.officer ?? null;
     await changed();
     if (response.ok) return "ok";
+    if (code === "pin_setup_required") return "choose";
+    if (response.status === 400 && path === "pin") return "weak";
     return wrong ? "wrong" : response.status === 429 ? "limited" : "failed";
   }
 

@@ -1,6 +1,7 @@
 // The staff panel, loaded only when staff open it: the officer on duty signs in with their
 // code and PIN or their badge (typed by a USB/Bluetooth scanner, or read by the camera where
-// the browser has BarcodeDetector), and signs out at the end of the shift.
+// the browser has BarcodeDetector), and signs out at the end of the shift. After a reset, the
+// officer types the setup code as their PIN and then chooses their own PIN, twice.
 const $ = (selector, within) => within.querySelector(selector);
 let ready = false;
 let stream = null;
@@ -11,11 +12,23 @@ function say(panel, message) {
   box.hidden = !message;
 }
 
+let setup = null;
+
+function choosing(panel, credentials) {
+  setup = credentials;
+  $(".sign-in-forms", panel).hidden = Boolean(credentials);
+  $(".choose-pin", panel).hidden = !credentials;
+  if (credentials) $(".choose-pin input", panel).focus();
+}
+
 async function send(panel, link, path, body) {
   say(panel, "");
   const outcome = await link.staff(path, body);
-  if (outcome === "ok") for (const input of panel.querySelectorAll("input")) input.value = "";
-  else say(panel, outcome);
+  if (outcome === "choose") return choosing(panel, { officer: body.officer, setup_code: body.pin });
+  if (outcome === "ok") {
+    choosing(panel, null);
+    for (const input of panel.querySelectorAll("input")) input.value = "";
+  } else say(panel, outcome);
 }
 
 function stopCamera(panel) {
@@ -54,10 +67,18 @@ function setUp(panel, link) {
       send(panel, link, "sign-in", fields);
     });
   }
+  const choose = $(".choose-pin", panel);
+  choose.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const { pin, pin_again } = Object.fromEntries(new FormData(choose));
+    if (pin.trim() !== pin_again.trim()) return say(panel, "mismatch");
+    send(panel, link, "pin", { ...setup, pin: pin.trim(), pin_again: pin_again.trim() });
+  });
   $(".sign-out", panel).addEventListener("click", () => send(panel, link, "sign-out", {}));
   $(".close", panel).addEventListener("click", () => panel.close());
   panel.addEventListener("close", () => {
     stopCamera(panel);
+    choosing(panel, null);
     say(panel, "");
     for (const input of panel.querySelectorAll("input")) input.value = "";
   });

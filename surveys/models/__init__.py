@@ -1,28 +1,34 @@
 """Typed SQLAlchemy models, split by concept; import them from here."""
 
 from surveys.models.account import ApiToken, User
+from surveys.models.audit import AuditEntry
 from surveys.models.device import KioskDevice, OfficerShift, PairingCode
-from surveys.models.org import Counter, Office, Officer, Unit
+from surveys.models.imports import OrgImport
+from surveys.models.org import Counter, Office, Officer, Unit, officer_counter
 from surveys.models.response import Answer, Response
-from surveys.models.survey import Choice, Question, Survey
+from surveys.models.survey import Choice, Question, Survey, SurveyAssignment
 from surveys.models.target import Target
 from surveys.models.ticket import Ticket
 
 __all__ = [
     "Answer",
     "ApiToken",
+    "AuditEntry",
     "Choice",
     "Counter",
     "KioskDevice",
     "Office",
     "OfficerShift",
     "Officer",
+    "OrgImport",
     "PairingCode",
     "Question",
     "Response",
     "Survey",
+    "SurveyAssignment",
     "Target",
     "Ticket",
     "Unit",
     "User",
+    "officer_counter",
 ]

@@ -29,6 +29,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: Bumped on password change or forced logout; sessions carrying an older value end.
     session_version: Mapped[int] = mapped_column(default=1)
+    #: A one-time link to choose a password (a new account, or a reset by an administrator):
+    #: the hash of its secret and when it stops working. Nobody ever chooses another's password.
+    password_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_link_expires_at: Mapped[datetime | None]
 
     scope_unit: Mapped[Unit | None] = relationship()
     scope_office: Mapped[Office | None] = relationship()
@@ -41,6 +45,8 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     #: SHA-256 of the token; the token itself is shown once and never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: What its owner calls it ("queue system", "monthly export"...).
+    label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from surveys.db import Base, utcnow
+from surveys.errors import InvalidTransition
 
 KINDS = ("scale", "choice", "multi", "text")
 POLARITIES = ("positive", "neutral", "negative")
@@ -27,10 +28,30 @@ class Survey(Base):
     name_vi: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When this version was published; None for a draft, as every new version starts. A
+    #: published version never changes: an edit makes the next version, and each response
+    #: keeps the version it answered.
+    published_at: Mapped[datetime | None]
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="survey", order_by="Question.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    def check_draft(self) -> None:
+        """Raise InvalidTransition unless this version is a draft, the only kind that changes."""
+        if self.is_published:
+            raise InvalidTransition(
+                f"Version {self.version} of survey {self.key} is published and never changes."
+            )
+
+    def publish(self, now: datetime) -> None:
+        """Make this draft the version citizens are asked from now on."""
+        self.check_draft()
+        self.published_at = now
 
     @property
     def headline(self) -> Question:
@@ -90,3 +111,72 @@ class Choice(Base):
 
     def text(self, locale: str) -> str:
         return self.text_en if locale == "en" else self.text_vi
+
+
+#: Where a survey is asked: the kiosk, the QR code of the office, of a counter or of an
+#: officer, or a one-time ticket.
+CHANNELS = ("kiosk", "office", "counter", "officer", "ticket")
+
+
+class SurveyAssignment(Base):
+    """Which survey (by key: its newest published version) a channel asks, for a unit's
+    offices or for one office. An office without its own takes its nearest unit's, else the
+    default (quick everywhere, office culture on officers' codes)."""
+
+    __tablename__ = "survey_assignment"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "office_id", "channel", name="uq_survey_assignment_place"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    survey_key: Mapped[str] = mapped_column(String(64))
+
+
+def _was_published(survey: Survey) -> bool:
+    """Return whether the survey was published before the changes now being flushed."""
+    state = inspect(survey)
+    if not state.persistent:
+        return False
+    history = state.attrs.published_at.history
+    if history.deleted:
+        return history.deleted[0] is not None
+    return survey.published_at is not None
+
+
+def _survey_of(session: Session, thing: object) -> Survey | None:
+    """Return the survey a survey, question or choice belongs to (as stored, for a removed one)."""
+    if isinstance(thing, Choice):
+        question = thing.question or session.get(Question, thing.question_id)
+        return _survey_of(session, question) if question is not None else None
+    if isinstance(thing, Question):
+        return thing.survey or (
+            session.get(Survey, thing.survey_id) if thing.survey_id is not None else None
+        )
+    return thing if isinstance(thing, Survey) else None
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_published_versions(session: Session, _context, _instances) -> None:
+    """Refuse any change to a published version, whatever code attempts it: the domain checks
+    first (Survey.check_draft); this keeps the promise that each response's version stays as
+    it was answered."""
+    touched = [
+        *(t for t in session.new if isinstance(t, Question | Choice)),
+        *(t for t in session.deleted if isinstance(t, Survey | Question | Choice)),
+        *(
+            t
+            for t in session.dirty
+            if isinstance(t, Survey | Question | Choice) and session.is_modified(t)
+        ),
+    ]
+    with session.no_autoflush:
+        for thing in touched:
+            survey = _survey_of(session, thing)
+            if survey is not None and _was_published(survey):
+                raise InvalidTransition(
+                    f"Version {survey.version} of survey {survey.key} is published and never "
+                    "changes."
+                )

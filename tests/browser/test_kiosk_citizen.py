@@ -27,6 +27,7 @@ from tests.browser.test_kiosk_flow import (
     queue_counts,
     stored_responses,
 )
+from tests.conftest import give_pin
 
 PIN = "4826"
 #: Every element a finger can aim at; a radio or checkbox is aimed at through its label.
@@ -88,9 +89,7 @@ def open_staff_panel(page: Page) -> None:
 
 @pytest.fixture()
 def officer_pin(db, city, make_user) -> Iterator[str]:
-    admin = make_user("admin@example.vn", role="admin", scope=None)
-    officers.set_officer_pin(db, admin, city.officer.code, PIN)
-    db.commit()
+    give_pin(db, city.officer.code, PIN)
     yield PIN
 
 
@@ -307,7 +306,7 @@ def test_staff_corner_needs_a_hold_and_signs_an_officer_in_and_out(
 
 def test_badge_typed_by_a_scanner_signs_the_officer_in(live_server, page, db, city, make_user):
     admin = make_user("admin@example.vn", role="admin", scope=None)
-    _officer, badge = officers.issue_badge(db, admin, city.officer.code)
+    _officer, badge = officers.issue_badge(db, admin, city.officer.code, now=surveys.db.utcnow())
     db.commit()
     pair_kiosk(page, live_server, db)
     open_staff_panel(page)
@@ -439,7 +438,7 @@ navigator.mediaDevices.getUserMedia = async () => {
 
 def test_badge_shown_to_the_camera_signs_the_officer_in(live_server, page, db, city, make_user):
     admin = make_user("admin@example.vn", role="admin", scope=None)
-    _officer, badge = officers.issue_badge(db, admin, city.officer.code)
+    _officer, badge = officers.issue_badge(db, admin, city.officer.code, now=surveys.db.utcnow())
     db.commit()
     page.add_init_script(FAKE_CAMERA)
     pair_kiosk(page, live_server, db)
@@ -454,3 +453,44 @@ def test_badge_shown_to_the_camera_signs_the_officer_in(live_server, page, db, c
 
     expect(page.locator(".staff-panel .on-duty-some")).to_contain_text(city.officer.name)
     expect(page.locator(".staff-panel .camera-view")).to_be_hidden()
+
+
+def test_an_officer_chooses_their_own_pin_on_the_kiosk_after_a_reset(
+    live_server, page, db, city, make_user
+):
+    """A manager resets the PIN and hands over the setup code; on the tablet the officer
+    types it, chooses a PIN twice (a guessable one and a mismatch are refused) and is on
+    duty. Nobody but the officer ever typed or saw that PIN."""
+    manager = make_user("m@example.vn", role="manager", scope="O1")
+    _officer, setup = officers.reset_officer_pin(
+        db, manager, city.officer.code, now=surveys.db.utcnow()
+    )
+    db.commit()
+    pair_kiosk(page, live_server, db)
+    open_staff_panel(page)
+    panel = page.locator(".staff-panel")
+    panel.locator("#officer-code").fill(city.officer.code)
+    panel.locator("#officer-pin").fill(setup)
+    panel.locator("form[data-kind='pin'] button[type='submit']").tap()
+    choose = panel.locator("form.choose-pin")
+    expect(choose).to_be_visible()
+    expect(panel.locator(".sign-in-forms")).to_be_hidden()
+
+    choose.locator("#new-pin").fill("123456")
+    choose.locator("#new-pin-again").fill("123456")
+    choose.locator("button[type='submit']").tap()
+    expect(panel.locator("[data-message='weak']")).to_be_visible()
+
+    choose.locator("#new-pin").fill("258013")
+    choose.locator("#new-pin-again").fill("258031")
+    choose.locator("button[type='submit']").tap()
+    expect(panel.locator("[data-message='mismatch']")).to_be_visible()
+
+    choose.locator("#new-pin-again").fill("258013")
+    choose.locator("button[type='submit']").tap()
+    expect(panel.locator(".on-duty-some")).to_contain_text(city.officer.name)
+    expect(choose).to_be_hidden()
+    assert axe_violations(page) == []
+    db.expire_all()
+    officer = db.get(type(city.officer), city.officer.id)
+    assert officer.pin_hash and officer.pin_setup_hash is None

@@ -1,6 +1,26 @@
 """Administration, for administrators: kiosks, survey codes and printed matter, and ratings
 held back for review."""
 
-from kiosk.views.admin import codes, home, kiosks, suspect
+from kiosk.views.admin import (
+    audit,
+    codes,
+    home,
+    imports,
+    kiosks,
+    org,
+    surveys,
+    suspect,
+    users,
+)
 
-BLUEPRINTS = (home.bp, kiosks.bp, codes.bp, suspect.bp)
+BLUEPRINTS = (
+    home.bp,
+    org.bp,
+    imports.bp,
+    kiosks.bp,
+    codes.bp,
+    surveys.bp,
+    users.bp,
+    audit.bp,
+    suspect.bp,
+)

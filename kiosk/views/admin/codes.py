@@ -18,14 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from kiosk import posters
-from kiosk.auth import admin_required, current_user
+from kiosk.auth import current_user, manager_required
 from kiosk.database import get_session
 from kiosk.forms import whole_number
 from kiosk.messages import field_message
 from kiosk.settings import settings
 from surveys import accounts
 from surveys.db import utcnow
-from surveys.errors import DomainError, InvalidTransition, NotFound, ValidationError
+from surveys.errors import DomainError, InvalidTransition, NotFound, Reason, ValidationError
 from surveys.models import Office, Target
 from surveys.periods import to_local
 from surveys.targets import office_codes, rotate_target, set_target_enabled
@@ -43,7 +43,7 @@ def _office(code: str) -> Office:
 
 
 @bp.get("")
-@admin_required
+@manager_required
 def index():
     offices = (
         get_session()
@@ -60,7 +60,7 @@ def index():
 
 
 @bp.get("/offices/<code>")
-@admin_required
+@manager_required
 def office(code: str):
     found = _office(code)
     return render_template(
@@ -81,7 +81,7 @@ def _target(code: str) -> Target:
 
 
 @bp.get("/targets/<code>/rotate")
-@admin_required
+@manager_required
 def confirm_rotate(code: str):
     target = _target(code)
     if target.rotated_at is not None:
@@ -91,7 +91,7 @@ def confirm_rotate(code: str):
 
 
 @bp.post("/targets/<code>/rotate")
-@admin_required
+@manager_required
 def rotate(code: str):
     db = get_session()
     new = rotate_target(db, current_user(), code, now=utcnow())
@@ -108,20 +108,20 @@ def rotate(code: str):
 
 
 @bp.post("/targets/<code>/disable")
-@admin_required
+@manager_required
 def disable(code: str):
     return _switch(code, enabled=False)
 
 
 @bp.post("/targets/<code>/enable")
-@admin_required
+@manager_required
 def enable(code: str):
     return _switch(code, enabled=True)
 
 
 def _switch(code: str, *, enabled: bool):
     db = get_session()
-    target = set_target_enabled(db, current_user(), code, enabled=enabled)
+    target = set_target_enabled(db, current_user(), code, enabled=enabled, now=utcnow())
     office_code = target.office.code
     if enabled:
         flash(_("Code %(code)s is in use again.", code=code))
@@ -131,7 +131,7 @@ def _switch(code: str, *, enabled: bool):
 
 
 @bp.get("/offices/<code>/badges")
-@admin_required
+@manager_required
 def badges(code: str):
     """Return the badge cards of every officer of an office who has a survey code."""
     found = _office(code)
@@ -180,18 +180,21 @@ def _mint_errors(error: DomainError, max_count: int) -> dict[str, str]:
         "office": _("This office has no survey code in use: enable one first."),
     }
     return {
-        field: messages.get(field, field_message(reason)) for field, reason in error.fields.items()
+        field: field_message(reason)
+        if reason == Reason.RETIRED
+        else messages.get(field, field_message(reason))
+        for field, reason in error.fields.items()
     }
 
 
 @bp.get("/offices/<code>/tickets")
-@admin_required
+@manager_required
 def mint_form(code: str):
     return _mint_form(_office(code), {"count": 24}, {})
 
 
 @bp.post("/offices/<code>/tickets")
-@admin_required
+@manager_required
 def mint(code: str):
     found = _office(code)
     config = settings()
@@ -226,7 +229,7 @@ def mint(code: str):
 
 
 @bp.get("/offices/<code>/tickets/print")
-@admin_required
+@manager_required
 def print_tickets(code: str):
     """Return the slips of one minting, to print on a sheet of 24 labels and cut."""
     found = _office(code)

@@ -20,17 +20,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from kiosk.auth import admin_required, current_user
+from kiosk.auth import current_user, manager_required
 from kiosk.database import get_session
-from kiosk.messages import field_message
 from kiosk.settings import settings
 from surveys import kiosks, officers
 from surveys.accounts import office_in_scope, visible_offices
 from surveys.db import utcnow
-from surveys.errors import Reason, ValidationError
+from surveys.errors import ValidationError
 from surveys.models import Office
 from surveys.qr import qr_svg
 
@@ -56,8 +55,8 @@ class RevokeForm(FlaskForm):
     )
 
 
-class PinForm(FlaskForm):
-    pin = PasswordField(_l("New PIN"), validators=[DataRequired(), Length(max=8)])
+class ResetForm(FlaskForm):
+    """Only the CSRF token: resetting a PIN takes no input."""
 
 
 class BadgeForm(FlaskForm):
@@ -121,7 +120,7 @@ def _index_page(pair_form: PairForm, status: int = 200):
 
 
 @bp.get("")
-@admin_required
+@manager_required
 def index():
     form = PairForm()
     form.counter.choices = _counter_choices(get_session())
@@ -129,7 +128,7 @@ def index():
 
 
 @bp.post("/pair")
-@admin_required
+@manager_required
 def pair():
     db = get_session()
     form = PairForm()
@@ -183,18 +182,20 @@ def _device_page(device_id: int, status: int = 200, **forms):
 
 
 @bp.get("/<int:device_id>")
-@admin_required
+@manager_required
 def device(device_id: int):
     return _device_page(device_id)
 
 
 @bp.post("/<int:device_id>/rename")
-@admin_required
+@manager_required
 def rename(device_id: int):
     form = RenameForm()
     if form.validate_on_submit():
         try:
-            kiosks.rename_device(get_session(), current_user(), device_id, form.name.data)
+            kiosks.rename_device(
+                get_session(), current_user(), device_id, form.name.data, now=utcnow()
+            )
         except ValidationError:
             form.name.errors.append(_("Give the kiosk a name of at most 200 characters."))
         else:
@@ -204,7 +205,7 @@ def rename(device_id: int):
 
 
 @bp.post("/<int:device_id>/move")
-@admin_required
+@manager_required
 def move(device_id: int):
     db = get_session()
     form = MoveForm()
@@ -217,7 +218,7 @@ def move(device_id: int):
 
 
 @bp.post("/<int:device_id>/revoke")
-@admin_required
+@manager_required
 def revoke(device_id: int):
     form = RevokeForm()
     if form.validate_on_submit():
@@ -227,7 +228,7 @@ def revoke(device_id: int):
     return _device_page(device_id, 400, revoke=form)
 
 
-def _officers_page(office_code: str | None, status: int = 200, pin_errors: dict | None = None):
+def _officers_page(office_code: str | None, status: int = 200):
     db, user = get_session(), current_user()
     offices = db.scalars(visible_offices(user)).all()
     if office_code:
@@ -239,52 +240,48 @@ def _officers_page(office_code: str | None, status: int = 200, pin_errors: dict 
             "admin/kiosks/officers.html",
             offices=offices,
             office=office,
-            pin_form=PinForm(),
+            reset_form=ResetForm(),
             badge_form=BadgeForm(),
-            pin_errors=pin_errors or {},
         ),
         status,
     )
 
 
 @bp.get("/officers")
-@admin_required
+@manager_required
 def officers_index():
     return _officers_page(request.args.get("office"))
 
 
 @bp.post("/officers/<code>/pin")
-@admin_required
+@manager_required
 def officer_pin(code: str):
-    db = get_session()
-    form = PinForm()
-    error = None
-    if form.validate_on_submit():
-        try:
-            officer = officers.set_officer_pin(db, current_user(), code, form.pin.data)
-        except ValidationError as failure:
-            error = (
-                field_message(Reason.GUESSABLE)
-                if failure.fields.get("pin") == Reason.GUESSABLE
-                else _("A PIN is 4 to 8 digits.")
-            )
-        else:
-            flash(_("The PIN of %(name)s was set.", name=officer.name))
-            return redirect(url_for(".officers_index", office=officer.office.code))
-    else:
-        error = _("A PIN is 4 to 8 digits.")
-    officer = officers.officer_in_scope(db, current_user(), code)
-    return _officers_page(officer.office.code, 400, {officer.id: error})
+    """Reset an officer's PIN: a one-time setup code, shown once, with which the officer
+    chooses their own PIN on the kiosk. Nobody else ever sees the PIN."""
+    form = ResetForm()
+    if not form.validate_on_submit():
+        return _officers_page(None, 400)
+    officer, setup_code = officers.reset_officer_pin(
+        get_session(), current_user(), code, now=utcnow()
+    )
+    return _no_store(
+        render_template(
+            "admin/kiosks/pin_reset.html",
+            officer=officer,
+            setup_code=f"{setup_code[:3]} {setup_code[3:]}",
+            hours=round(officers.PIN_SETUP_TTL.total_seconds() / 3600),
+        )
+    )
 
 
 @bp.post("/officers/<code>/badge")
-@admin_required
+@manager_required
 def officer_badge(code: str):
     db = get_session()
     form = BadgeForm()
     if not form.validate_on_submit():
         return _officers_page(None, 400)
-    officer, secret = officers.issue_badge(db, current_user(), code)
+    officer, secret = officers.issue_badge(db, current_user(), code, now=utcnow())
     qr = Markup(
         qr_svg(
             secret, title=_("Sign-in badge of %(name)s", name=officer.name), css_class="qr badge-qr"

@@ -17,6 +17,7 @@ from kiosk.database import get_session
 from kiosk.errors import json_error
 from kiosk.views.api.openapi import DEVICE, Answer, error, operation
 from kiosk.views.api.schemas import (
+    ChoosePinBody,
     HeartbeatBody,
     KioskStateOut,
     OfficerOut,
@@ -26,6 +27,8 @@ from kiosk.views.api.schemas import (
 from surveys import kiosks, officers
 from surveys.db import utcnow
 from surveys.models import Officer
+from surveys.officers import shift_closes_at
+from surveys.periods import to_local
 
 bp = Blueprint("kiosk_api", __name__, url_prefix="/api/v1/kiosk")
 
@@ -70,7 +73,9 @@ def _state_body(state: kiosks.KioskState, now: datetime) -> dict:
         "office": {
             "code": state.office.code,
             "name": state.office.name,
-            "closes_at": state.office.closes_at.strftime("%H:%M"),
+            "closes_at": to_local(
+                shift_closes_at(now, state.office), state.office.timezone
+            ).strftime("%H:%M"),
         },
     }
 
@@ -130,6 +135,10 @@ def state():
         200: Answer("Signed in", OfficerOut),
         400: error("Neither code and PIN nor a badge"),
         401: error("Wrong officer code, PIN or badge (wrong_credentials), or unknown device"),
+        409: error(
+            "The PIN given is the setup code of a reset (pin_setup_required): the officer "
+            "chooses their own PIN with POST /kiosk/officer/pin"
+        ),
         429: error("Too many attempts on this kiosk", **{"Retry-After": "Seconds to wait"}),
     },
 )
@@ -143,6 +152,37 @@ def officer_sign_in():
         officer_code=body.officer,
         pin=body.pin,
         badge=body.badge,
+        now=utcnow(),
+    )
+    return jsonify({"officer": _officer(officer)})
+
+
+@operation(
+    method="post",
+    path="/kiosk/officer/pin",
+    summary="An officer whose PIN was reset chooses their own, and is signed in",
+    description="With the one-time setup code the manager who reset the PIN gave them. "
+    "The new PIN is 6 to 8 digits, not one anyone would guess first.",
+    body=ChoosePinBody,
+    security=DEVICE,
+    answers={
+        200: Answer("PIN chosen, officer signed in", OfficerOut),
+        400: error("A PIN that is not 6 to 8 digits, too easy to guess, or typed differently"),
+        401: error("Wrong officer code or setup code (wrong_credentials), or unknown device"),
+        429: error("Too many attempts on this kiosk", **{"Retry-After": "Seconds to wait"}),
+    },
+)
+@bp.post("/officer/pin")
+@device_required
+def officer_choose_pin():
+    body = parse(ChoosePinBody, read_json())
+    officer = officers.choose_officer_pin(
+        get_session(),
+        g.kiosk_device,
+        officer_code=body.officer,
+        setup_code=body.setup_code,
+        pin=body.pin,
+        pin_again=body.pin_again,
         now=utcnow(),
     )
     return jsonify({"officer": _officer(officer)})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictStr,
     model_validator,
 )
@@ -28,6 +30,8 @@ from surveys.errors import Reason, ValidationError
 from surveys.tokens import normalise_code
 
 M = TypeVar("M", bound=BaseModel)
+#: The largest id a client may send back (the largest integer JSON numbers keep exactly).
+MAX_ID = 2**53 - 1
 #: How a rule over several fields names the ones that are missing (see ``parse``).
 MISSING = "missing:"
 
@@ -62,7 +66,9 @@ def _whole_number(value: Any) -> Any:
 Moment = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_as_stored_utc)]
 #: Text a database can store: no NUL (kiosk/boundary.py refuses lone surrogates as well).
 Text = Annotated[StrictStr, Field(pattern=r"^[^\x00]*$")]
-Code = Annotated[Text, Field(min_length=1, max_length=64)]
+#: Text with something in it besides spaces (a code, a name, a PIN).
+Filled = Annotated[StrictStr, Field(pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")]
+Code = Annotated[Filled, Field(max_length=64)]
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
@@ -119,10 +125,144 @@ class MintBody(Body):
     count: WholeNumber = Field(1, ge=1, description="At most TICKET_MAX_PER_REQUEST")
 
 
+#: A code of the organisation, as a city writes it (normalised to upper case).
+OrgCode = Annotated[
+    Text, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+]
+Name = Annotated[Filled, Field(max_length=200)]
+Address = Annotated[Text, Field(max_length=300)]
+Timezone = Annotated[
+    Text,
+    Field(
+        description="An IANA time zone name",
+        json_schema_extra={"enum": sorted(available_timezones())},
+    ),
+]
+
+
+class UnitBody(Body):
+    """A new unit (POST /units): the same fields as a row of the import file."""
+
+    code: OrgCode
+    name: Name
+    parent: OrgCode | None = Field(None, description="The parent unit's code; null: top level")
+
+
+class UnitPatch(Body):
+    name: Name = None
+    parent: OrgCode | None = Field(None, description="The new parent unit; null: top level")
+    active: StrictBool = None
+
+
+class OfficeBody(Body):
+    code: OrgCode
+    name: Name
+    parent: OrgCode = Field(description="The unit's code")
+    timezone: Timezone = "Asia/Ho_Chi_Minh"
+    address: Address = ""
+
+
+class OfficePatch(Body):
+    name: Name = None
+    parent: OrgCode = None
+    timezone: Timezone = None
+    address: Address = None
+    active: StrictBool = None
+
+
+class CounterBody(Body):
+    code: OrgCode
+    name: Name
+
+
+class CounterPatch(Body):
+    name: Name = None
+    parent: OrgCode = Field(None, description="Another office in scope")
+    active: StrictBool = None
+
+
+class OfficerBody(Body):
+    code: OrgCode
+    name: Name
+    title: Annotated[Text, Field(max_length=200)] = ""
+    counters: list[OrgCode] = Field(default_factory=list, description="Usually served")
+
+
+class OfficerPatch(Body):
+    name: Name = None
+    title: Annotated[Text, Field(max_length=200)] = None
+    parent: OrgCode = Field(None, description="Another office in scope")
+    counters: list[OrgCode] = None
+    active: StrictBool = None
+
+
+class UnitOut(BaseModel):
+    code: str
+    name: str
+    parent: str | None
+    active: bool
+
+
+class PlaceOut(BaseModel):
+    """A counter or an officer, with the public survey code in use (null when none)."""
+
+    code: str
+    name: str
+    parent: str
+    target: str | None
+    active: bool
+
+
+class OfficerDetailOut(PlaceOut):
+    title: str
+    counters: list[str]
+
+
+class OfficeDetailOut(BaseModel):
+    code: str
+    name: str
+    parent: str
+    unit: str
+    timezone: str
+    address: str
+    hours: list[list[str] | None]
+    target: str | None
+    active: bool
+    counters: list[PlaceOut]
+    officers: list[OfficerDetailOut]
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    subject_type: str
+    subject: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditOut]
+    next: str | None = Field(description="URL of the next (older) page, or null")
+
+
+class AuditQuery(Body):
+    from_: date | None = Field(None, alias="from", description="First day (UTC), YYYY-MM-DD")
+    to: date | None = Field(None, description="Last day (UTC), YYYY-MM-DD")
+    actor: Text | None = Field(None, description="The actor's email")
+    action: Text | None = Field(None, description="An action, or a prefix ending in '.'")
+    before: int | None = Field(
+        None, ge=1, le=MAX_ID, description="Only entries older than this id (paging)"
+    )
+
+
 class HeartbeatBody(Body):
     """A kiosk's health report (POST /kiosk/heartbeat)."""
 
-    app_version: Annotated[Text, Field(min_length=1)] = Field(description="Cut to 32 characters")
+    app_version: Filled = Field(description="Cut to 32 characters")
     queue_depth: WholeNumber = Field(
         ge=0, le=1_000_000, description="Ratings waiting on the tablet"
     )
@@ -141,8 +281,8 @@ class SignInBody(Body):
 
     # Left out rather than null: code and PIN, or the badge.
     officer: Code = None
-    pin: Annotated[Text, Field(min_length=1, max_length=64)] = None
-    badge: Annotated[Text, Field(min_length=1, max_length=200)] = None
+    pin: Annotated[Filled, Field(max_length=64)] = None
+    badge: Annotated[Filled, Field(max_length=200)] = None
 
     @model_validator(mode="after")
     def _code_and_pin_or_badge(self) -> SignInBody:
@@ -150,6 +290,15 @@ class SignInBody(Body):
             missing = [name for name in ("officer", "pin") if getattr(self, name) is None]
             raise ValueError(MISSING + ",".join(missing))
         return self
+
+
+class ChoosePinBody(Body):
+    """An officer whose PIN was reset chooses their own, with the setup code they were given."""
+
+    officer: Code
+    setup_code: Annotated[Filled, Field(max_length=16)]
+    pin: Annotated[Filled, Field(max_length=16)] = Field(description="6 to 8 digits")
+    pin_again: Annotated[Filled, Field(max_length=16)]
 
 
 class DateRangeQuery(Body):
@@ -279,7 +428,7 @@ class Named(BaseModel):
 
 
 class OfficeOfKiosk(Named):
-    closes_at: str = Field(description="Local closing time, HH:MM; shifts end then")
+    closes_at: str = Field(description="Local time, HH:MM, of its next closing; shifts end then")
 
 
 class KioskStateOut(BaseModel):

@@ -33,7 +33,7 @@ bp = Blueprint("api_tickets", __name__, url_prefix="/api/v1")
         401: error("No or unknown API token"),
         403: error("Office outside the caller's scope, or a viewer"),
         404: error("Unknown office, or a counter or officer that is not of the office"),
-        409: error("The office or counter has no survey code in use"),
+        409: error("The office, counter or officer is retired, or has no survey code in use"),
     },
 )
 @bp.post("/tickets")
