@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 
 from kiosk.database import get_session, run_apart
 from kiosk.errors import json_error
@@ -40,6 +40,33 @@ def bearer_token() -> str | None:
     if not header.startswith("Bearer "):
         return None
     return header[len("Bearer ") :].strip() or None
+
+
+#: The httponly cookie that holds a paired tablet's device credential.
+DEVICE_COOKIE = "hailong_device"
+#: A paired tablet keeps its cookie for years (its credential rotates inside it); revoking
+#: the device is an administrator's action.
+DEVICE_COOKIE_AGE = 5 * 365 * 86400
+
+
+def set_device_cookie(response, token: str):
+    """Give the tablet's browser its device credential, where only the server reads it."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=DEVICE_COOKIE_AGE,
+        httponly=True,
+        samesite="Strict",
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+        path="/",
+    )
+    return response
+
+
+def device_credential() -> str | None:
+    """Return a kiosk's device credential: a Bearer header (a scripted client) or the
+    httponly cookie the tablet's browser got at pairing (its page never sees it)."""
+    return bearer_token() or request.cookies.get(DEVICE_COOKIE) or None
 
 
 def _needed_scope() -> str:

@@ -18,7 +18,7 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RequestLimit
 from limits import RateLimitItemPerHour
 
-from kiosk.auth import bearer_token
+from kiosk.auth import device_credential
 from kiosk.settings import Settings, settings
 from surveys.targets import TargetRef
 from surveys.tokens import hash_secret
@@ -47,15 +47,16 @@ def client_key() -> str:
 
 def device_key() -> str:
     """Key of a kiosk's own allowance: its credential's hash, never the credential itself."""
-    return "device:" + hash_secret(bearer_token() or "")
+    return "device:" + hash_secret(device_credential() or "")
 
 
 def has_bearer() -> bool:
-    return bearer_token() is not None
+    """Whether the request carries a device credential (header or the tablet's cookie)."""
+    return device_credential() is not None
 
 
 def no_bearer() -> bool:
-    return bearer_token() is None
+    return device_credential() is None
 
 
 def _is_miss(response: Response) -> bool:

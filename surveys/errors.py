@@ -147,6 +147,12 @@ class Throttled(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
+class PinLocked(Throttled):
+    """An officer's PIN sign-in is locked after too many wrong PINs (a badge still works)."""
+
+    code = "pin_locked"
+
+
 class WrongCredentials(DomainError):
     """Credentials that let nobody in here; the message never says which part was wrong."""
 

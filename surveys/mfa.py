@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 import pyotp
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from surveys import audit
 from surveys.errors import InvalidTransition, Reason, ValidationError
 from surveys.models import RecoveryCode, User
-from surveys.tokens import hash_secret
 
 ISSUER = "Hài Lòng"
 STEP_SECONDS = 30
@@ -81,7 +81,10 @@ def _new_recovery_codes(session: Session, user: User) -> list[str]:
     for _ in range(RECOVERY_CODES):
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
-        session.add(RecoveryCode(user_id=user.id, code_hash=hash_secret(raw)))
+        # About 50 bits each: hashed like a password (scrypt, salted), not with a plain digest.
+        session.add(
+            RecoveryCode(user_id=user.id, code_hash=generate_password_hash(raw, method="scrypt"))
+        )
     session.flush()
     return codes
 
@@ -113,13 +116,10 @@ def verify(session: Session, user: User, code: str, *, now: datetime) -> bool:
         return True
     if len(code) != 10:
         return False
-    recovery = session.scalar(
-        select(RecoveryCode).where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == hash_secret(code),
-            RecoveryCode.used_at.is_(None),
-        )
-    )
+    unused = session.scalars(
+        select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    ).all()
+    recovery = next((r for r in unused if check_password_hash(r.code_hash, code)), None)
     if recovery is None:
         return False
     recovery.used_at = now

@@ -308,6 +308,25 @@ def turn_off_second_factor(session: Session, actor: User, email: str, *, now: da
     return user
 
 
+def end_sessions_of(session: Session, actor: User, email: str, *, now: datetime) -> int:
+    """An administrator signs an account out of every browser (audited); return how many."""
+    _require_admin(actor)
+    user = get_user(session, email)
+    if not _within(actor, user.scope_unit, user.scope_office):
+        raise PermissionDenied("This account is outside your scope.")
+    count = sessions.end_all_sessions(session, user, now=now)
+    audit.record(
+        session,
+        actor,
+        "user.sessions_ended",
+        now=now,
+        subject_type="user",
+        subject=user.email,
+        after={"sessions": count},
+    )
+    return count
+
+
 def users_in_scope(session: Session, actor: User) -> list[User]:
     """Return the accounts an administrator manages, by email."""
     _require_admin(actor)

@@ -258,8 +258,10 @@ def start_second_factor():
     user = enrolling_user()
     if user is None:
         return redirect(url_for("auth.login"))
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    # Changing how the account signs in asks for the password again, whatever the session.
+    form = ConfirmPasswordForm()
+    if not _password_confirmed(user, form):
+        return _second_factor_page(user, confirm_form=form, status=400)
     try:
         mfa.begin_enrolment(get_session(), user, now=utcnow())
     except InvalidTransition:
@@ -282,7 +284,9 @@ def confirm_second_factor():
     except DomainError:
         form.code.errors = [_("This code does not match. Check the phone's clock and try again.")]
         return _second_factor_page(user, code_form=form, status=400)
-    # A change of privilege: this browser gets a new session secret.
+    # A new factor: every other browser signs in again, and this one gets a new session
+    # secret (a change of privilege).
+    sessions.end_all_sessions(get_session(), user, now=utcnow())
     begin_session(user, sessions.FULL)
     return _second_factor_page(user, codes=codes)
 
@@ -315,7 +319,8 @@ def turn_off_second_factor():
     if not _password_confirmed(user, form):
         return _second_factor_page(user, confirm_form=form, status=400)
     mfa.turn_off(get_session(), user, now=utcnow(), actor=user)
-    flash(_("The second factor is off."))
+    sessions.end_all_sessions(get_session(), user, now=utcnow(), keep_secret=session_secret())
+    flash(_("The second factor is off. Your other sessions were signed out."))
     return redirect(url_for(".second_factor"))
 
 

@@ -96,7 +96,8 @@ class RecoveryCode(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    code_hash: Mapped[str] = mapped_column(String(64))
+    #: scrypt hash (salted): a code has about 50 bits, too few for a plain digest.
+    code_hash: Mapped[str] = mapped_column(String(255))
     used_at: Mapped[datetime | None]
 
 

@@ -184,6 +184,21 @@ def turn_off_second_factor(user_id: int):
     return redirect(url_for(".edit", user_id=found.id))
 
 
+@bp.post("/<int:user_id>/sessions/end")
+@admin_required
+def end_sessions(user_id: int):
+    """Sign someone out of every browser at once (a lost laptop, a shared computer)."""
+    db = get_session()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    found = next((u for u in users.users_in_scope(db, current_user()) if u.id == user_id), None)
+    if found is None:
+        abort(404)
+    users.end_sessions_of(db, current_user(), found.email, now=utcnow())
+    flash(_("%(email)s was signed out everywhere.", email=found.email))
+    return redirect(url_for(".edit", user_id=found.id))
+
+
 @bp.post("/<int:user_id>/password")
 @admin_required
 def reset_password(user_id: int):
