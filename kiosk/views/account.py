@@ -43,9 +43,9 @@ from surveys.qr import qr_svg
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 SCOPE_CHOICES = [
-    ("read", _l("Read: figures and exports of your scope")),
-    ("read+tickets", _l("Read and mint tickets (a queue-ticket system)")),
-    ("admin", _l("Everything your account may do, changes included")),
+    ("read", _l("Read only")),
+    ("read+tickets", _l("Read and mint tickets")),
+    ("admin", _l("Everything this account may do")),
 ]
 
 
