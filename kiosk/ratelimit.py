@@ -51,8 +51,10 @@ def device_key() -> str:
 
 
 def has_bearer() -> bool:
-    """Whether the request carries a device credential (header or the tablet's cookie)."""
-    return device_credential() is not None
+    """Whether this is a kiosk's rating through the API (a device credential, by header or by
+    the tablet's cookie). Only that endpoint checks the credential, so only there may it
+    exempt a request from the phones' allowance: the forms never take one."""
+    return request.endpoint == "api.post_response" and device_credential() is not None
 
 
 def no_bearer() -> bool:

@@ -111,6 +111,37 @@ class TestSessions:
         assert not opens_dashboard(old)
         assert opens_dashboard(client)
 
+    def test_after_sign_in_the_page_asked_for_opens(self, app, client, city, make_user):
+        make_user()
+        asked = client.get("/dashboard/offices/O1")
+        assert "/login?next=" in asked.headers["Location"]
+        page = client.get(asked.headers["Location"]).get_data(as_text=True)
+        signed = client.post(
+            asked.headers["Location"],
+            data={
+                "csrf_token": csrf_token(page),
+                "email": "manager@example.vn",
+                "password": PASSWORD,
+            },
+        )
+        assert signed.headers["Location"].endswith("/dashboard/offices/O1")
+
+    def test_old_session_records_are_purged(self, runner, client, city, make_user, db):
+        user = make_user()
+        sign_in(client)
+        sign_in(client)  # the first session ended at the second sign-in
+        db.execute(
+            update(UserSession)
+            .where(UserSession.ended_at.is_not(None))
+            .values(ended_at=utcnow() - timedelta(days=31))
+        )
+        db.commit()
+        result = runner.invoke(args=["purge-sessions"])
+        assert result.exit_code == 0 and "Deleted 1" in result.output
+        db.expire_all()
+        left = db.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
+        assert len(left) == 1 and left[0].ended_at is None
+
     def test_idle_for_longer_than_the_limit_signs_out(self, client, city, make_user, db):
         user = make_user()
         sign_in(client)
@@ -637,6 +668,23 @@ class TestKioskCredential:
         queued.set_cookie("hailong_device", old)
         assert rating(client).status_code == 401
         assert rating(queued).status_code == 401
+
+    def test_a_made_up_credential_does_not_escape_the_phones_allowance(self, other_app, db, city):
+        limited = other_app(RATELIMIT_ENABLED=True, PHONE_RATE_LIMIT="2 per minute")
+        statuses = []
+        for _ in range(3):
+            # Three phones behind one address, each with a made-up kiosk credential.
+            phone = limited.test_client()
+            phone.set_cookie("hailong_device", "kd_made_up")
+            page = phone.get("/s/COUNTR1").get_data(as_text=True)
+            statuses.append(
+                phone.post(
+                    "/s/COUNTR1",
+                    data={"csrf_token": csrf_token(page), "overall": "satisfied"},
+                    headers={"Authorization": "Bearer kd_made_up"},
+                ).status_code
+            )
+        assert statuses[-1] == 429
 
     def test_a_scripted_client_keeps_its_bearer_token(self, client, db, city, device_token):
         db.execute(update(KioskDevice).values(token_issued_at=utcnow() - timedelta(hours=25)))

@@ -90,8 +90,9 @@ def _after_password(user):
         begin_session(user, sessions.ENROL)
         flash(_("Your role requires a second factor. Set it up now to continue."))
         return redirect(url_for("account.second_factor"))
+    target = _safe_next(session.get("next"))
     begin_session(user, sessions.FULL)
-    return redirect(_safe_next(session.pop("next", None)))
+    return redirect(target)
 
 
 @bp.route("/login", methods=["GET", "POST"])
