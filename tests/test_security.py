@@ -266,7 +266,11 @@ class TestSessions:
 
 
 def fail(client, email="manager@example.vn"):
-    return sign_in(client, email, "wrong password!")
+    page = client.get("/login?lang=en").get_data(as_text=True)
+    return client.post(
+        "/login?lang=en",
+        data={"csrf_token": csrf_token(page), "email": email, "password": "wrong password!"},
+    )
 
 
 def wait_until(db, email="manager@example.vn"):
@@ -575,7 +579,8 @@ class TestOfficerPinLockout:
         page = client.get(f"/kiosk/pair/{secret}").get_data(as_text=True)
         client.post(f"/kiosk/pair/{secret}", data={"csrf_token": csrf_token(page)})
         html = client.get("/kiosk?lang=en").get_data(as_text=True)
-        assert 'data-message="locked"' in html and "PIN sign-in is locked" in html
+        limited = re.search(r'data-message="limited" hidden>([^<]+)<', html)[1]
+        assert "PIN sign-in waits a few minutes" in limited and "badge still works" in limited
 
 
 # Kiosk device credentials --------------------------------------------------------------------

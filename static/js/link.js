@@ -119,8 +119,8 @@ export function createLink({ responsesUrl, kioskApi, version, queue, heartbeatMs
     if (state.connected && items.length) drain();
   }
 
-  // Officer sign-in and sign-out: "ok", "wrong" (code, PIN or badge), "locked" (too many wrong
-  // PINs for this officer), "limited" or "failed".
+  // Officer sign-in and sign-out: "ok", "wrong" (code, PIN or badge), "limited" (too many
+  // tries on this kiosk, or this officer's PIN locked after too many wrong ones) or "failed".
   async function staff(path, body) {
     let response;
     try {
@@ -136,7 +136,6 @@ export function createLink({ responsesUrl, kioskApi, version, queue, heartbeatMs
     await changed();
     if (response.ok) return "ok";
     if (code === "pin_setup_required") return "choose";
-    if (code === "pin_locked") return "locked";
     if (response.status === 400 && path === "pin") return "weak";
     return wrong ? "wrong" : response.status === 429 ? "limited" : "failed";
   }
