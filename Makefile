@@ -32,11 +32,15 @@ $(SECRET_FILE):
 	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
 	chmod 600 $@
 
+# The demo's administrator signs in with a password alone: the second factor that
+# MFA_REQUIRED_ROLES asks of administrators in production is switched off for this demo.
 run: translations $(SECRET_FILE)
-	@export SECRET_KEY=$$(cat $(SECRET_FILE)); \
+	@export SECRET_KEY=$$(cat $(SECRET_FILE)) FLASK_MFA_REQUIRED_ROLES="$${FLASK_MFA_REQUIRED_ROLES-}"; \
 	$(FLASK) db upgrade && \
 	$(FLASK) seed-demo --responses $(DEMO_RESPONSES) --days $(DEMO_DAYS) && \
 	echo "" && echo "  Serving on http://127.0.0.1:5000 (Ctrl+C stops)" && \
+	echo "  Demo only: no second factor is required (FLASK_MFA_REQUIRED_ROLES=$$FLASK_MFA_REQUIRED_ROLES);" && \
+	echo "  in production administrators must set one up (MFA_REQUIRED_ROLES, README)." && \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser),

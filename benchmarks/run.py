@@ -368,6 +368,8 @@ def bench_http(backend: Backend, requests: int, runs: int) -> dict:
             "SECRET_KEY": "benchmark-secret-key",
             "TESTING": True,
             "RATELIMIT_ENABLED": False,
+            # The demo administrator signs in with a password alone here (no authenticator).
+            "MFA_REQUIRED_ROLES": (),
         }
     )
     engine: Engine = app.extensions["hailong.engine"]

@@ -11,9 +11,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from kiosk.settings import settings
-from surveys import accounts, demo, kiosks, org_import, schema
+from surveys import accounts, demo, kiosks, org_import, schema, sessions
+from surveys import retention as retention_rules
 from surveys.db import make_sessionmaker, utcnow
 from surveys.errors import DomainError
+from surveys.models.account import TOKEN_SCOPES
 
 db_cli = AppGroup("db", help="Create or migrate the database schema.")
 
@@ -115,11 +117,30 @@ def create_user(email: str, role: str, scope: str | None, name: str) -> None:
 @click.command("create-token")
 @with_appcontext
 @click.argument("email")
-def create_token(email: str) -> None:
+@click.option(
+    "--scope",
+    type=click.Choice(list(TOKEN_SCOPES)),
+    default="read",
+    show_default=True,
+    help="read: GET only; read+tickets: also mint tickets; admin: everything EMAIL may do.",
+)
+@click.option("--days", type=int, default=None, help="Lifetime (default API_TOKEN_DAYS).")
+@click.option("--label", default="", help="What the token is for.")
+def create_token(email: str, scope: str, days: int | None, label: str) -> None:
     """Print a new API bearer token for EMAIL, alone on the last line."""
+    config = settings()
+    lifetime = timedelta(days=days) if days else config.api_token_lifetime
     with _session() as session:
         try:
-            token = accounts.create_api_token(session, email, now=utcnow())
+            token = accounts.create_api_token(
+                session,
+                email,
+                now=utcnow(),
+                scope=scope,
+                label=label,
+                lifetime=lifetime,
+                max_lifetime=config.api_token_max_lifetime,
+            )
         except DomainError as error:
             _fail(error)
         session.commit()
@@ -205,7 +226,44 @@ def import_org(file: str, dry_run: bool) -> None:
     click.echo(f"Applied {plan.changed} change(s) from {plan.rows} rows.")
 
 
+@click.command("erase-old-comments")
+@with_appcontext
+def erase_old_comments() -> None:
+    """Erase the text of comments older than COMMENT_RETENTION_DAYS (ratings stay); run daily."""
+    retention = settings().comment_retention
+    if retention is None:
+        click.echo("COMMENT_RETENTION_DAYS is 0: comments are kept; nothing erased.")
+        return
+    with _session() as session:
+        count = retention_rules.erase_old_comments(session, now=utcnow(), older_than=retention)
+        session.commit()
+    click.echo(f"Erased {count} comments older than {retention.days} days.")
+
+
+@click.command("purge-sessions")
+@with_appcontext
+def purge_sessions() -> None:
+    """Delete the records of sessions that ended more than 30 days ago; run daily."""
+    with _session() as session:
+        count = sessions.purge_sessions(
+            session,
+            now=utcnow(),
+            lifetimes=settings().session_lifetimes,
+            keep=timedelta(days=30),
+        )
+        session.commit()
+    click.echo(f"Deleted {count} old sessions.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
-    for command in (seed_demo, create_user, create_token, enroll_kiosk, import_org):
+    for command in (
+        seed_demo,
+        create_user,
+        create_token,
+        enroll_kiosk,
+        import_org,
+        erase_old_comments,
+        purge_sessions,
+    ):
         app.cli.add_command(command)

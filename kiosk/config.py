@@ -31,7 +31,38 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "hailong_session"
-    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    #: The cookie's own lifetime; the server-side session ends earlier (see below).
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    #: A signed-in browser is signed out after this much inactivity, and this long after
+    #: signing in whatever it does (the session's row in user_session ends).
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    #: Roles that must use a second factor (TOTP); given as a comma list in the environment,
+    #: e.g. FLASK_MFA_REQUIRED_ROLES=admin,manager. Empty: nobody is required to.
+    MFA_REQUIRED_ROLES = ("admin",)
+    #: Strict-Transport-Security max-age; set it (e.g. 31536000) once the site is served only
+    #: over HTTPS. 0 sends no such header.
+    HSTS_SECONDS = 0
+    #: Former SECRET_KEYs still accepted when reading cookies and links signed with them (comma
+    #: list in the environment), so rotating the key signs nobody out.
+    SECRET_KEY_FALLBACKS: tuple[str, ...] = ()
+    #: Failed sign-ins of one login before it must wait; the first wait, doubled at each
+    #: further failure up to the longest. Never a permanent lockout.
+    SIGN_IN_FREE_FAILURES = 5
+    SIGN_IN_FIRST_WAIT_SECONDS = 30
+    SIGN_IN_MAX_WAIT_MINUTES = 15
+    #: Wrong PINs of one officer (from any kiosk) before PIN sign-in locks for a while.
+    PIN_MAX_FAILURES = 5
+    PIN_LOCK_MINUTES = 15
+    #: API tokens: the default and the longest lifetime.
+    API_TOKEN_DAYS = 90
+    API_TOKEN_MAX_DAYS = 365
+    #: A kiosk's credential is replaced by its heartbeat once this old; the one replaced is
+    #: still accepted for the overlap, so ratings on their way are not lost.
+    KIOSK_CREDENTIAL_ROTATE_HOURS = 24
+    KIOSK_CREDENTIAL_OVERLAP_MINUTES = 10
+    #: Comments older than this many days lose their text (the rating stays); 0 keeps them.
+    COMMENT_RETENTION_DAYS = 0
     #: Set true behind HTTPS so cookies are never sent in clear.
     SESSION_COOKIE_SECURE = False
     #: Number of proxies in front of the app whose X-Forwarded-* headers are trusted.
@@ -92,12 +123,20 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     """Fill app.config in the documented order; later sources win."""
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
-    for name in ("DATABASE_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "REDIS_URL"):
+    for name in (
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "SECRET_KEY_FALLBACKS",
+        "PUBLIC_BASE_URL",
+        "REDIS_URL",
+    ):
         if os.environ.get(name):
             app.config[name] = os.environ[name]
     app.config.from_prefixed_env()
     if test_config:
         app.config.update(test_config)
+    for name in ("SECRET_KEY_FALLBACKS", "MFA_REQUIRED_ROLES"):
+        app.config[name] = comma_list(app.config[name])
     if not app.config["DATABASE_URL"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'hailong.db'}"
@@ -105,6 +144,13 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     check_secret_key(app)
+
+
+def comma_list(value) -> list[str]:
+    """Return a list from a list, or from the comma list an environment variable gives."""
+    if isinstance(value, str):
+        value = value.split(",")
+    return [str(item).strip() for item in value or () if str(item).strip()]
 
 
 def normalise_database_url(url: str) -> str:

@@ -22,6 +22,7 @@ from surveys.errors import (
     NotFound,
     PermissionDenied,
     PinSetupRequired,
+    Throttled,
     ValidationError,
     WrongCredentials,
 )
@@ -37,6 +38,7 @@ DOMAIN_STATUS = {
     Conflict: 422,
     AlreadyAnswered: 429,
     PinSetupRequired: 409,
+    Throttled: 429,
 }
 #: Headers of an HTTP error that its JSON or page must keep (Allow on a 405, Retry-After...).
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
@@ -127,8 +129,12 @@ def handle_csrf_error(error: CSRFError):
 def handle_domain_error(error: DomainError):
     status = domain_status(error)
     if wants_json():
-        return json_error(status, error.code, None, error.fields)
-    return render_error(status)
+        response = current_app.make_response(json_error(status, error.code, None, error.fields))
+    else:
+        response = current_app.make_response(render_error(status))
+    if isinstance(error, Throttled):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _unavailable():

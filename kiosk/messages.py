@@ -38,6 +38,14 @@ _FIELD_MESSAGES = {
     Reason.NO_ACTIVE_CODE: _l("This place has no survey code in use: enable one first."),
     Reason.NOT_DIGITS: _l("Use digits only."),
     Reason.GUESSABLE: _l("This is too easy to guess; avoid repeated or consecutive digits."),
+    Reason.COMMON_PASSWORD: _l(
+        "This password is one of those people use most: choose another, a sentence is best."
+    ),
+    Reason.WRONG_PASSWORD: _l("This is not your current password."),
+    Reason.WRONG_CODE: _l("This code is wrong."),
+    Reason.LAST_ADMIN: _l(
+        "The last administrator of the whole city cannot be switched off or demoted."
+    ),
     Reason.ALREADY_USED: _l("This is already in use."),
     Reason.NOT_IN_SCOPE: _l("This is outside your scope."),
     Reason.CYCLE: _l("A unit cannot be placed under itself or one of its sub-units."),
@@ -78,6 +86,13 @@ _ERROR_MESSAGES = {
     "pin_setup_required": _l("Choose your own PIN now."),
     "unknown_device": _l("This kiosk is not paired or was revoked."),
     "unauthorized": _l("Sign in or send 'Authorization: Bearer API_TOKEN'."),
+    "token_expired": _l("This API token has expired: make a new one on your account page."),
+    "insufficient_scope": _l("This API token may not do this: make one with a wider scope."),
+    "throttled": _l("Too many failed attempts; wait before trying again."),
+    "pin_locked": _l(
+        "Too many wrong PINs for this officer: PIN sign-in is locked for a while. "
+        "Sign in with the badge, or wait."
+    ),
     "unavailable": _l("The service is briefly unavailable; please try again in a moment."),
     "too_many_requests": _l("Too many requests; please wait a moment."),
     "method_not_allowed": _l("This address does not accept that method."),

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from kiosk.ratelimit import over_ceiling
 from kiosk.settings import settings
+from kiosk.signing import serializer
 from surveys.db import utcnow
 from surveys.errors import AlreadyAnswered
 from surveys.responses import ResponseInput, Submission, submit_response
@@ -37,7 +38,7 @@ def is_enabled() -> bool:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="hailong.phone-window")
+    return serializer("hailong.phone-window")
 
 
 def _answered(now: float) -> dict[str, int]:

@@ -18,7 +18,7 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter, RequestLimit
 from limits import RateLimitItemPerHour
 
-from kiosk.auth import bearer_token
+from kiosk.auth import device_credential
 from kiosk.settings import Settings, settings
 from surveys.targets import TargetRef
 from surveys.tokens import hash_secret
@@ -47,15 +47,18 @@ def client_key() -> str:
 
 def device_key() -> str:
     """Key of a kiosk's own allowance: its credential's hash, never the credential itself."""
-    return "device:" + hash_secret(bearer_token() or "")
+    return "device:" + hash_secret(device_credential() or "")
 
 
 def has_bearer() -> bool:
-    return bearer_token() is not None
+    """Whether this is a kiosk's rating through the API (a device credential, by header or by
+    the tablet's cookie). Only that endpoint checks the credential, so only there may it
+    exempt a request from the phones' allowance: the forms never take one."""
+    return request.endpoint == "api.post_response" and device_credential() is not None
 
 
 def no_bearer() -> bool:
-    return bearer_token() is None
+    return device_credential() is None
 
 
 def _is_miss(response: Response) -> bool:

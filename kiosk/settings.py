@@ -13,7 +13,10 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
+from surveys.models.account import ROLES
 from surveys.responses import SubmitPolicy
+from surveys.sessions import SessionLifetimes
+from surveys.throttle import ThrottlePolicy
 
 _EXTENSION = "hailong.settings"
 
@@ -48,6 +51,19 @@ def _minutes(config, name: str, minimum: float = 0) -> timedelta:
 
 def _hours(config, name: str, minimum: float = 0) -> timedelta:
     return timedelta(hours=_number(config, name, minimum=minimum, integer=False))
+
+
+def _roles(value) -> frozenset[str]:
+    roles = frozenset(value)
+    unknown = roles - set(ROLES)
+    if unknown:
+        raise SettingError(f"MFA_REQUIRED_ROLES names unknown roles: {sorted(unknown)}")
+    return roles
+
+
+def _retention(config) -> timedelta | None:
+    days = _number(config, "COMMENT_RETENTION_DAYS")
+    return timedelta(days=days) if days else None
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,19 @@ class Settings:
 
     #: Seconds a client should wait before retrying while the database is unreachable.
     retry_after_seconds: int
+
+    session_lifetimes: SessionLifetimes
+    mfa_required_roles: frozenset[str]
+    hsts_seconds: int
+    sign_in_throttle: ThrottlePolicy
+    pin_max_failures: int
+    pin_lock: timedelta
+    api_token_lifetime: timedelta
+    api_token_max_lifetime: timedelta
+    kiosk_credential_rotate: timedelta
+    kiosk_credential_overlap: timedelta
+    #: None: comments are kept.
+    comment_retention: timedelta | None
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -145,6 +174,26 @@ class Settings:
             pairing_link_ttl=_hours(config, "PAIRING_LINK_HOURS", minimum=0.01),
             pairing_code_ttl=_minutes(config, "PAIRING_CODE_MINUTES", minimum=0.01),
             retry_after_seconds=_number(config, "RETRY_AFTER_SECONDS", minimum=1),
+            session_lifetimes=SessionLifetimes(
+                idle=_minutes(config, "SESSION_IDLE_MINUTES", minimum=1),
+                absolute=_hours(config, "SESSION_ABSOLUTE_HOURS", minimum=0.1),
+            ),
+            mfa_required_roles=_roles(config["MFA_REQUIRED_ROLES"]),
+            hsts_seconds=_number(config, "HSTS_SECONDS"),
+            sign_in_throttle=ThrottlePolicy(
+                free_failures=_number(config, "SIGN_IN_FREE_FAILURES", minimum=1),
+                first_wait=_seconds(config, "SIGN_IN_FIRST_WAIT_SECONDS", minimum=1),
+                max_wait=_minutes(config, "SIGN_IN_MAX_WAIT_MINUTES", minimum=0.1),
+            ),
+            pin_max_failures=_number(config, "PIN_MAX_FAILURES", minimum=1),
+            pin_lock=_minutes(config, "PIN_LOCK_MINUTES", minimum=0.1),
+            api_token_lifetime=timedelta(days=_number(config, "API_TOKEN_DAYS", minimum=1)),
+            api_token_max_lifetime=timedelta(days=_number(config, "API_TOKEN_MAX_DAYS", minimum=1)),
+            kiosk_credential_rotate=_hours(config, "KIOSK_CREDENTIAL_ROTATE_HOURS", minimum=0.01),
+            kiosk_credential_overlap=_minutes(
+                config, "KIOSK_CREDENTIAL_OVERLAP_MINUTES", minimum=0
+            ),
+            comment_retention=_retention(config),
         )
 
 

@@ -9,13 +9,13 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from surveys import audit
-from surveys.errors import NotFound, PermissionDenied, Reason, ValidationError
+from surveys import audit, throttle
+from surveys.errors import NotFound, PermissionDenied, Reason, Throttled, ValidationError
 from surveys.models import ApiToken, Office, Unit, User
-from surveys.models.account import ROLES
+from surveys.models.account import ROLES, TOKEN_SCOPES
+from surveys.passwords import check_password
 from surveys.tokens import hash_secret, new_secret
 
-MIN_PASSWORD_LENGTH = 10
 #: Checked against when an unknown email logs in, so both paths cost one scrypt.
 _DUMMY_HASH = generate_password_hash("not a real password", method="scrypt")
 
@@ -41,8 +41,10 @@ def create_user(
         errors["email"] = Reason.INVALID
     if role not in ROLES:
         errors["role"] = Reason.INVALID
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = Reason.TOO_SHORT
+    try:
+        check_password(password)
+    except ValidationError as error:
+        errors.update(error.fields)
     if role != "admin" and not scope_code:
         errors["scope"] = Reason.REQUIRED
     if session.scalar(select(User.id).where(User.email == email)):
@@ -88,22 +90,80 @@ def authenticate(session: Session, email: str, password: str, *, now: datetime) 
     return None
 
 
+@dataclass(frozen=True)
+class SignInOutcome:
+    user: User | None
+    #: The wait a failure just started (the login is throttled from now on), if any.
+    wait: timedelta | None
+
+
+def sign_in(
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    now: datetime,
+    policy: throttle.ThrottlePolicy,
+    known_browser: bool = False,
+) -> SignInOutcome:
+    """Check a password under the per-account throttle.
+
+    Raises Throttled while the login must wait (the password is not even checked). Returns
+    the user, or no user and the wait this failure starts (if it starts one). A browser that
+    signed in to this login before (``known_browser``) is neither slowed nor counted: an
+    attacker's guesses elsewhere cannot keep the owner out.
+    """
+    if not known_browser:
+        wait = throttle.wait_left(session, email, now)
+        if wait is not None:
+            raise Throttled("Too many failed sign-ins; wait.", int(wait.total_seconds()) + 1)
+    user = authenticate(session, email, password, now=now)
+    if user is not None:
+        throttle.clear(session, email)
+        return SignInOutcome(user, None)
+    if known_browser:
+        return SignInOutcome(None, None)
+    return SignInOutcome(None, throttle.note_failure(session, email, now=now, policy=policy))
+
+
 def create_api_token(
-    session: Session, email: str, *, now: datetime, label: str = "", actor: User | None = None
+    session: Session,
+    email: str,
+    *,
+    now: datetime,
+    label: str = "",
+    actor: User | None = None,
+    scope: str = "read",
+    lifetime: timedelta = timedelta(days=90),
+    max_lifetime: timedelta = timedelta(days=365),
 ) -> str:
     """Create an API token for a user and return it; only its hash is stored.
 
-    ``actor`` None is the command line; otherwise a user creates a token for themself.
+    ``actor`` None is the command line; otherwise a user creates a token for themself. The
+    token may do what ``scope`` allows (within its owner's role and scope) until ``now +
+    lifetime`` (at most ``max_lifetime``).
     """
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise NotFound("No such user.", {"email": Reason.UNKNOWN_CODE})
     if actor is not None and actor.id != user.id:
         raise PermissionDenied("A token is created by its owner.")
+    errors: dict[str, Reason] = {}
+    if scope not in TOKEN_SCOPES:
+        errors["scope"] = Reason.INVALID
+    if lifetime <= timedelta(0) or lifetime > max_lifetime:
+        errors["days"] = Reason.OUT_OF_RANGE
+    if errors:
+        raise ValidationError("The token cannot be created.", errors)
     label = " ".join((label or "").split())[:100]
     token = new_secret("hl_")
     api_token = ApiToken(
-        user_id=user.id, token_hash=hash_secret(token), label=label, created_at=now
+        user_id=user.id,
+        token_hash=hash_secret(token),
+        label=label,
+        created_at=now,
+        scope=scope,
+        expires_at=now + lifetime,
     )
     session.add(api_token)
     session.flush()
@@ -114,7 +174,12 @@ def create_api_token(
         now=now,
         subject_type="token",
         subject=str(api_token.id),
-        after={"owner": user.email, "label": label},
+        after={
+            "owner": user.email,
+            "label": label,
+            "scope": scope,
+            "expires_at": api_token.expires_at,
+        },
     )
     return token
 
@@ -126,11 +191,18 @@ TOKEN_USE_RESOLUTION = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class TokenUse:
-    """The user an API token stands for, and whether its last-used time is due a refresh."""
+    """The user an API token stands for, what it may do, and whether its last-used time is
+    due a refresh. An expired token is returned with ``is_expired`` (it opens nothing)."""
 
     user: User
     token_id: int
     is_use_due: bool
+    scope: str = "read"
+    is_expired: bool = False
+
+    def allows(self, needed: str) -> bool:
+        """Whether this token's scope covers ``needed`` (read < read+tickets < admin)."""
+        return TOKEN_SCOPES.index(self.scope) >= TOKEN_SCOPES.index(needed)
 
 
 def user_for_token(session: Session, token: str, now: datetime) -> TokenUse | None:
@@ -142,8 +214,10 @@ def user_for_token(session: Session, token: str, now: datetime) -> TokenUse | No
     api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(token)))
     if api_token is None or api_token.revoked_at is not None or not api_token.user.is_active:
         return None
+    if now >= api_token.expires_at:
+        return TokenUse(api_token.user, api_token.id, False, api_token.scope, is_expired=True)
     due = api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_USE_RESOLUTION
-    return TokenUse(api_token.user, api_token.id, due)
+    return TokenUse(api_token.user, api_token.id, due, api_token.scope)
 
 
 def note_token_use(session: Session, token_id: int, now: datetime) -> None:

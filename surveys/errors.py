@@ -48,6 +48,10 @@ class Reason(StrEnum):
     ALREADY_USED = "already_used"
     ANSWERED_RECENTLY = "answered_recently"
     GUESSABLE = "guessable"
+    COMMON_PASSWORD = "common_password"  # on the bundled list of passwords people choose most
+    WRONG_PASSWORD = "wrong_password"  # the current password, asked to confirm a change
+    WRONG_CODE = "wrong_code"  # a second-factor or recovery code that does not match
+    LAST_ADMIN = "last_admin"  # the last active administrator cannot be switched off or demoted
     NOT_DIGITS = "not_digits"
     NOT_IN_OFFICE = "not_in_office"
     NO_ACTIVE_CODE = "no_active_code"
@@ -131,6 +135,22 @@ class PinSetupRequired(DomainError):
     """An officer signed in with the setup code of a reset: they choose their own PIN first."""
 
     code = "pin_setup_required"
+
+
+class Throttled(DomainError):
+    """Too many failed attempts: wait ``retry_after`` seconds (never a permanent lockout)."""
+
+    code = "throttled"
+
+    def __init__(self, message: str, retry_after: int, fields: dict[str, str] | None = None):
+        super().__init__(message, fields)
+        self.retry_after = max(1, int(retry_after))
+
+
+class PinLocked(Throttled):
+    """An officer's PIN sign-in is locked after too many wrong PINs (a badge still works)."""
+
+    code = "pin_locked"
 
 
 class WrongCredentials(DomainError):

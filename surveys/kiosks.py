@@ -180,6 +180,7 @@ def _new_device(
         counter=counter,
         name=(name or counter.name)[:NAME_MAX],
         token_hash=hash_secret(token),
+        token_issued_at=now,
         created_at=now,
     )
     session.add(device)
@@ -285,14 +286,54 @@ def enroll_device_token(
     return token
 
 
-def device_for_token(session: Session, token: str | None) -> KioskDevice | None:
-    """Return the active device holding this credential, or None."""
+def device_for_token(
+    session: Session, token: str | None, now: datetime | None = None
+) -> KioskDevice | None:
+    """Return the active device holding this credential, or None.
+
+    With ``now``, the credential a rotation just replaced is still accepted until its overlap
+    ends, so ratings sent just before the rotation are not refused.
+    """
     if not token:
         return None
-    device = session.scalar(select(KioskDevice).where(KioskDevice.token_hash == hash_secret(token)))
+    digest = hash_secret(token)
+    device = session.scalar(select(KioskDevice).where(KioskDevice.token_hash == digest))
+    if device is None and now is not None:
+        device = session.scalar(
+            select(KioskDevice).where(
+                KioskDevice.previous_token_hash == digest,
+                KioskDevice.previous_token_until > now,
+            )
+        )
     if device is None or not device.is_active:
         return None
     return device
+
+
+def rotate_credential(
+    session: Session,
+    device: KioskDevice,
+    presented: str,
+    *,
+    now: datetime,
+    every: timedelta,
+    overlap: timedelta,
+) -> str | None:
+    """Replace a kiosk's credential once it is ``every`` old; return the new one, or None.
+
+    Only the current credential rotates (not one still accepted during an overlap); the one
+    replaced keeps working for ``overlap``.
+    """
+    issued_at = device.token_issued_at or device.created_at
+    if hash_secret(presented or "") != device.token_hash or now - issued_at < every:
+        return None
+    token = new_secret("kd_")
+    device.previous_token_hash = device.token_hash
+    device.previous_token_until = now + overlap
+    device.token_hash = hash_secret(token)
+    device.token_issued_at = now
+    session.flush()
+    return token
 
 
 def counter_target(session: Session, counter_id: int) -> Target | None:
@@ -366,6 +407,8 @@ def revoke_device(session: Session, actor: User, device_id: int, *, now: datetim
     device = device_in_scope(session, actor, device_id)
     end_open_shifts(session, device, now=now, reason="revoked")
     device.revoke(now)
+    device.previous_token_hash = None
+    device.previous_token_until = None
     session.flush()
     audit.record(
         session,

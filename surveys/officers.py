@@ -12,7 +12,7 @@ import re
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,6 +21,7 @@ from surveys.accounts import visible_offices
 from surveys.errors import (
     NotFound,
     PermissionDenied,
+    PinLocked,
     PinSetupRequired,
     Reason,
     ValidationError,
@@ -237,6 +238,9 @@ def _identify(
         }
         raise ValidationError("Send an officer code and PIN, or a badge.", fields)
     officer = session.scalar(select(Officer).where(Officer.code == officer_code.strip().upper()))
+    if officer is not None and officer.pin_locked_until and now < officer.pin_locked_until:
+        wait = officer.pin_locked_until - now
+        raise PinLocked("PIN sign-in is locked for now.", int(wait.total_seconds()) + 1)
     if officer is not None and officer.pin_setup_hash and officer.pin_setup_expires_at:
         if now < officer.pin_setup_expires_at and check_password_hash(officer.pin_setup_hash, pin):
             raise PinSetupRequired("Choose your own PIN.", {"pin": Reason.REQUIRED})
@@ -313,8 +317,55 @@ def sign_in_officer(
         or officer.office_id != device.counter.office_id
     ):
         raise WrongCredentials(WRONG_CREDENTIALS)
+    if officer.pin_failures:
+        officer.pin_failures = 0
     _start_shift(session, device, officer, now)
     return officer
+
+
+def note_pin_failure(
+    session: Session,
+    officer_code: str | None,
+    *,
+    now: datetime,
+    max_failures: int,
+    lock_for: timedelta,
+    device_id: int | None = None,
+) -> bool:
+    """Count a wrong PIN for this officer code (from any kiosk); at ``max_failures`` lock PIN
+    sign-in for ``lock_for`` and audit it. Return whether it locked. An unknown code counts
+    nothing (there is nobody to protect).
+
+    Runs in a transaction of its own: the request that carried the wrong PIN fails and rolls
+    back, the count must stay.
+    """
+    code = (officer_code or "").strip().upper()
+    if not code:
+        return False
+    session.execute(
+        update(Officer)
+        .where(Officer.code == code)
+        .values(pin_failures=Officer.pin_failures + 1)
+        .execution_options(synchronize_session=False)
+    )
+    officer = session.scalar(select(Officer).where(Officer.code == code))
+    if officer is None or officer.pin_failures < max_failures:
+        return False
+    officer.pin_failures = 0
+    officer.pin_locked_until = now + lock_for
+    session.flush()
+    # Alerting the office's managers waits for the notification outbox (issue 10); the
+    # audit log and the kiosk's message say it meanwhile.
+    audit.record(
+        session,
+        None,
+        "officer.pin_locked",
+        now=now,
+        subject_type="officer",
+        subject=officer.code,
+        after={"until": officer.pin_locked_until, "kiosk": device_id},
+    )
+    return True
 
 
 def _start_shift(session: Session, device: KioskDevice, officer: Officer, now: datetime) -> None:

@@ -12,14 +12,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash
 
-from surveys import audit
-from surveys.accounts import MIN_PASSWORD_LENGTH, hash_password
+from surveys import audit, mfa, sessions
+from surveys.accounts import hash_password
 from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason, ValidationError
 from surveys.models import ApiToken, Office, Unit, User
 from surveys.models.account import ROLES
+from surveys.passwords import check_password
 from surveys.tokens import hash_secret, new_secret
 
 PASSWORD_LINK_TTL = timedelta(hours=24)
@@ -178,8 +180,15 @@ def update_user(
             )
         user.is_active = active
     after = user_facts(user)
+    if (
+        before["role"] == "admin"
+        and before["active"]
+        and not (after["role"] == "admin" and after["active"])
+    ):
+        _keep_an_admin(session, user)
     if any(before[k] != after[k] for k in ("role", "scope", "active")):
-        user.session_version += 1
+        # A change of privilege: the person signs in again, and gets a new session.
+        sessions.end_all_sessions(session, user, now=now)
     session.flush()
     if before != after:
         old, new = audit.changes(before, after)
@@ -196,6 +205,24 @@ def update_user(
     return user
 
 
+def _keep_an_admin(session: Session, leaving: User) -> None:
+    """Refuse to demote, scope down or switch off the last active whole-city administrator."""
+    others = session.scalar(
+        select(func.count(User.id)).where(
+            User.role == "admin",
+            User.is_active.is_(True),
+            User.id != leaving.id,
+            User.scope_unit_id.is_(None),
+            User.scope_office_id.is_(None),
+        )
+    )
+    if not others:
+        raise InvalidTransition(
+            "The last administrator of the whole city cannot be switched off or demoted.",
+            {"role": Reason.LAST_ADMIN},
+        )
+
+
 def reset_password(session: Session, actor: User, email: str, *, now: datetime) -> str:
     """Give an account a new one-time link to choose its password; the old password stops
     working and its sessions end at once (a reset usually means it is no longer secret)."""
@@ -205,7 +232,7 @@ def reset_password(session: Session, actor: User, email: str, *, now: datetime) 
         raise PermissionDenied("This account is outside your scope.")
     user.password_hash = hash_password(secrets.token_urlsafe(32))
     secret = _new_link(user, now)
-    user.session_version += 1
+    sessions.end_all_sessions(session, user, now=now)
     session.flush()
     audit.record(
         session, actor, "user.password_reset", now=now, subject_type="user", subject=user.email
@@ -230,22 +257,74 @@ def choose_password(
 ) -> User:
     """Set the password through a one-time link (which then stops working)."""
     user = user_for_password_link(session, secret, now)
-    errors: dict[str, Reason] = {}
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        errors["password"] = Reason.TOO_SHORT
-    elif password != again:
-        errors["again"] = Reason.INVALID
-    if errors:
-        raise ValidationError("The password cannot be used.", errors)
+    check_password(password)
+    if password != again:
+        raise ValidationError("The two passwords differ.", {"again": Reason.INVALID})
     user.password_hash = hash_password(password)
     user.password_link_hash = None
     user.password_link_expires_at = None
-    user.session_version += 1
+    sessions.end_all_sessions(session, user, now=now)
     session.flush()
     audit.record(
         session, user, "user.password_chosen", now=now, subject_type="user", subject=user.email
     )
     return user
+
+
+def change_password(
+    session: Session,
+    user: User,
+    current: str,
+    password: str,
+    again: str,
+    *,
+    now: datetime,
+    keep_secret: str | None,
+) -> None:
+    """Change one's own password (the current one is required); every other session of the
+    account ends, the one of ``keep_secret`` (this browser) stays."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise ValidationError("Wrong current password.", {"current": Reason.WRONG_PASSWORD})
+    check_password(password)
+    if password != again:
+        raise ValidationError("The two passwords differ.", {"again": Reason.INVALID})
+    user.password_hash = hash_password(password)
+    sessions.end_all_sessions(session, user, now=now, keep_secret=keep_secret)
+    session.flush()
+    audit.record(
+        session, user, "user.password_changed", now=now, subject_type="user", subject=user.email
+    )
+
+
+def turn_off_second_factor(session: Session, actor: User, email: str, *, now: datetime) -> User:
+    """An administrator removes the second factor of an account whose phone was lost; the
+    person sets a new one up at their next sign-in (audited)."""
+    _require_admin(actor)
+    user = get_user(session, email)
+    if not _within(actor, user.scope_unit, user.scope_office):
+        raise PermissionDenied("This account is outside your scope.")
+    mfa.turn_off(session, user, now=now, actor=actor)
+    sessions.end_all_sessions(session, user, now=now)
+    return user
+
+
+def end_sessions_of(session: Session, actor: User, email: str, *, now: datetime) -> int:
+    """An administrator signs an account out of every browser (audited); return how many."""
+    _require_admin(actor)
+    user = get_user(session, email)
+    if not _within(actor, user.scope_unit, user.scope_office):
+        raise PermissionDenied("This account is outside your scope.")
+    count = sessions.end_all_sessions(session, user, now=now)
+    audit.record(
+        session,
+        actor,
+        "user.sessions_ended",
+        now=now,
+        subject_type="user",
+        subject=user.email,
+        after={"sessions": count},
+    )
+    return count
 
 
 def users_in_scope(session: Session, actor: User) -> list[User]:
@@ -265,12 +344,14 @@ class TokenInfo:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    scope: str
+    expires_at: datetime
 
 
 def tokens_of(session: Session, user: User) -> list[TokenInfo]:
     """Return a user's API tokens (never the tokens themselves: only their hashes are kept)."""
     return [
-        TokenInfo(t.id, t.label, t.created_at, t.last_used_at, t.revoked_at)
+        TokenInfo(t.id, t.label, t.created_at, t.last_used_at, t.revoked_at, t.scope, t.expires_at)
         for t in session.scalars(
             select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
         )

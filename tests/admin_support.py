@@ -56,7 +56,7 @@ def sign_in(client, db, role: str):
 def api_token(db, role: str) -> str:
     """Create the account of ``role`` and an API token for it."""
     user = make_account(db, role)
-    token = accounts.create_api_token(db, user.email, now=utcnow())
+    token = accounts.create_api_token(db, user.email, now=utcnow(), scope="admin")
     db.commit()
     return token
 

@@ -97,6 +97,9 @@ def make_app(database_url: str, **overrides):
         "DATABASE_URL": database_url,
         "RATELIMIT_ENABLED": False,
         "PUBLIC_BASE_URL": "http://kiosk.test",
+        # The second factor is required of nobody here: tests/test_security.py tests the
+        # requirement with apps of its own.
+        "MFA_REQUIRED_ROLES": (),
     }
     config.update(overrides)
     return create_app(config)
@@ -214,9 +217,9 @@ def make_user(db):
 
 @pytest.fixture()
 def make_token(db, make_user):
-    def make(email="manager@example.vn", role="manager", scope="O1"):
+    def make(email="manager@example.vn", role="manager", scope="O1", token_scope="admin"):
         make_user(email, role, scope)
-        token = accounts.create_api_token(db, email, now=utcnow())
+        token = accounts.create_api_token(db, email, now=utcnow(), scope=token_scope)
         db.commit()
         return token
 

@@ -168,7 +168,12 @@ class TestEachChangeIsRecorded:
 
         made = post(client, "/account/tokens", {"label": "Xếp hàng"})
         token_id = last(db, "token.create").subject
-        assert last(db, "token.create").after == {"owner": admin_email, "label": "Xếp hàng"}
+        created = last(db, "token.create").after
+        assert {k: created[k] for k in ("owner", "label", "scope")} == {
+            "owner": admin_email,
+            "label": "Xếp hàng",
+            "scope": "read",
+        }
         post(client, f"/account/tokens/{token_id}/revoke")
         assert last(db, "token.revoke").before == {"owner": admin_email, "label": "Xếp hàng"}
 

@@ -558,7 +558,9 @@ class TestRetiring:
         from surveys import accounts
         from surveys.db import utcnow
 
-        token = accounts.create_api_token(db, "office.manager@example.vn", now=utcnow())
+        token = accounts.create_api_token(
+            db, "office.manager@example.vn", now=utcnow(), scope="admin"
+        )
         db.commit()
         api = client.post(
             "/api/v1/tickets",

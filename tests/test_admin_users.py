@@ -136,7 +136,7 @@ class TestInvitation:
         assert_csp_clean(page_text(page))
 
         short = choose(person, path + "?lang=en", "short")
-        assert short.status_code == 400 and "At least 10 characters" in page_text(short)
+        assert short.status_code == 400 and "At least 12 characters" in page_text(short)
         differ = choose(person, path + "?lang=en", NEW_PASSWORD, NEW_PASSWORD + "!")
         assert differ.status_code == 400 and "The two passwords differ" in page_text(differ)
         empty = choose(person, path + "?lang=en", "", "")
@@ -202,7 +202,7 @@ class TestChangingAccounts:
         person = sign_in(browser, db, "office_manager")
         from surveys import accounts
 
-        token = accounts.create_api_token(db, person.email, now=utcnow())
+        token = accounts.create_api_token(db, person.email, now=utcnow(), scope="admin")
         db.commit()
         return person, browser, token
 

@@ -1,8 +1,13 @@
 """Alembic revisions upgrade a database that already holds data, and downgrade cleanly."""
 
+import os
+import secrets
+from datetime import datetime, timedelta
+
+import pytest
 from sqlalchemy import inspect, text
 
-from surveys.db import make_engine
+from surveys.db import make_engine, utcnow
 from surveys.schema import downgrade, upgrade
 
 
@@ -48,3 +53,66 @@ def test_migrations_match_the_models(engine):
 
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+@pytest.fixture()
+def scratch_url(tmp_path):
+    """An empty database of the engine under test: SQLite, or a private PostgreSQL schema."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'm6.db'}"
+        return
+    schema = f"hl_mig_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_0006_keeps_tokens_and_kiosks_working_and_downgrades(scratch_url):
+    """Existing API tokens keep what they could do, for 90 days; kiosks' credentials count as
+    issued at pairing; and the way back restores session_version."""
+    upgrade(scratch_url, "0005")
+    engine = make_engine(scratch_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO user_account (id, email, name, password_hash, role, is_active, "
+                "created_at, session_version) VALUES (1, 'a@example.vn', '', 'x', 'admin', "
+                ":yes, '2026-01-01 00:00:00', 3)"
+            ),
+            {"yes": True},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO api_token (id, user_id, token_hash, label, created_at) "
+                "VALUES (1, 1, 'h', 'queue', '2026-01-01 00:00:00')"
+            )
+        )
+    upgrade(scratch_url)
+    with engine.connect() as connection:
+        scope, expires_at = connection.execute(
+            text("SELECT scope, expires_at FROM api_token")
+        ).one()
+        columns = {c["name"] for c in inspect(connection).get_columns("user_account")}
+    assert scope == "admin"
+    if isinstance(expires_at, str):
+        expires_at = datetime.fromisoformat(expires_at)
+    assert timedelta(days=89) < expires_at - utcnow() <= timedelta(days=90)
+    assert "session_version" not in columns and "totp_secret" in columns
+    assert {"user_session", "recovery_code", "sign_in_throttle"} <= set(
+        inspect(engine).get_table_names()
+    )
+    downgrade(scratch_url, "0005")
+    with engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("user_account")}
+        assert connection.execute(text("SELECT count(*) FROM api_token")).scalar() == 1
+    assert "session_version" in columns and "totp_secret" not in columns
+    assert "user_session" not in inspect(engine).get_table_names()
+    engine.dispose()

@@ -96,6 +96,8 @@ def main() -> None:
             DATABASE_URL=f"sqlite:///{scratch}/demo.db",
             SECRET_KEY="screenshots-only",
             PUBLIC_BASE_URL=base,
+            # The demo administrator signs in with a password alone (no authenticator app).
+            FLASK_MFA_REQUIRED_ROLES="",
         )
         server = serve(env, port)
         try:

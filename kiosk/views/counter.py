@@ -6,7 +6,6 @@ import uuid
 
 from flask import (
     Blueprint,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from kiosk.auth import DEVICE_COOKIE, set_device_cookie
 from kiosk.database import get_session
 from kiosk.forms import answers_from_form, response_id_from_form
 from kiosk.i18n import current_language
@@ -39,13 +39,9 @@ from surveys.tokens import hash_secret
 bp = Blueprint("counter", __name__, url_prefix="/kiosk")
 bp.context_processor(kiosk_context)
 
-DEVICE_COOKIE = "hailong_device"
-#: A paired tablet keeps its credential for years; revoking it is an admin action.
-DEVICE_COOKIE_AGE = 5 * 365 * 86400
-
 
 def _device() -> KioskDevice | None:
-    return kiosks.device_for_token(get_session(), request.cookies.get(DEVICE_COOKIE))
+    return kiosks.device_for_token(get_session(), request.cookies.get(DEVICE_COOKIE), utcnow())
 
 
 def _kiosk_context():
@@ -85,7 +81,6 @@ def kiosk_page(
             device=device,
             target=target,
             spec=spec,
-            device_token=request.cookies.get(DEVICE_COOKIE),
             response_id=response_id or uuid.uuid4(),
             selected=selected or {},
             errors=errors or {},
@@ -154,17 +149,7 @@ def thanks():
 
 def _bind_browser(device_token: str):
     """Hand the browser its device credential and send it to the kiosk screen."""
-    response = make_response(redirect(url_for("counter.index")))
-    response.set_cookie(
-        DEVICE_COOKIE,
-        device_token,
-        max_age=DEVICE_COOKIE_AGE,
-        httponly=True,
-        samesite="Strict",
-        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
-        path="/",
-    )
-    return response
+    return set_device_cookie(make_response(redirect(url_for("counter.index"))), device_token)
 
 
 class PairingCodeForm(FlaskForm):

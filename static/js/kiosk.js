@@ -202,7 +202,6 @@ link = preview
   : createLink({
       responsesUrl: data.api,
       kioskApi: data.kioskApi,
-      token: data.token,
       version: data.version,
       queue,
       heartbeatMs: seconds("heartbeatSeconds"),

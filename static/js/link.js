@@ -1,12 +1,14 @@
 // The tablet's link to the server: a sender that drains the outbox with retries and backoff,
 // and a heartbeat that reports the tablet's health and learns who is on duty. A 401 means the
-// tablet was unpaired: show "not connected" and keep every queued rating.
+// tablet was unpaired: show "not connected" and keep every queued rating. The device credential
+// is an httponly cookie sent with every same-origin request: this script never sees it, and
+// the heartbeat's answer may replace it (rotation) without the script doing anything.
 const TIMEOUT_MS = 15000;
 const MAX_DELAY_MS = 60000;
 // Refused for good (bad input, unknown code); 401 and the "try later" codes are not.
 const permanent = (status) => status >= 400 && status < 500 && ![401, 408, 425, 429].includes(status);
 
-export function createLink({ responsesUrl, kioskApi, token, version, queue, heartbeatMs, onChange }) {
+export function createLink({ responsesUrl, kioskApi, version, queue, heartbeatMs, onChange }) {
   const state = { waiting: 0, reachable: navigator.onLine, connected: true, officer: undefined, lastError: null };
   let sending = false;
   let failures = 0;
@@ -18,7 +20,8 @@ export function createLink({ responsesUrl, kioskApi, token, version, queue, hear
     try {
       return await fetch(url, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+        headers: { "Content-Type": "application/json" },
+        credentials: "same-origin",
         body: JSON.stringify(body),
         cache: "no-store",
         signal: abort.signal,
@@ -116,7 +119,8 @@ export function createLink({ responsesUrl, kioskApi, token, version, queue, hear
     if (state.connected && items.length) drain();
   }
 
-  // Officer sign-in and sign-out: "ok", "wrong" (code, PIN or badge), "limited" or "failed".
+  // Officer sign-in and sign-out: "ok", "wrong" (code, PIN or badge), "limited" (too many
+  // tries on this kiosk, or this officer's PIN locked after too many wrong ones) or "failed".
   async function staff(path, body) {
     let response;
     try {

@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models, split by concept; import them from here."""
 
-from surveys.models.account import ApiToken, User
+from surveys.models.account import ApiToken, RecoveryCode, SignInThrottle, User, UserSession
 from surveys.models.audit import AuditEntry
 from surveys.models.device import KioskDevice, OfficerShift, PairingCode
 from surveys.models.imports import OrgImport
@@ -23,12 +23,15 @@ __all__ = [
     "OrgImport",
     "PairingCode",
     "Question",
+    "RecoveryCode",
     "Response",
+    "SignInThrottle",
     "Survey",
     "SurveyAssignment",
     "Target",
     "Ticket",
     "Unit",
     "User",
+    "UserSession",
     "officer_counter",
 ]

@@ -21,6 +21,13 @@ class KioskDevice(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     #: SHA-256 of the device credential held by the tablet.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: When the current credential was issued; the heartbeat replaces it once it is older
+    #: than KIOSK_CREDENTIAL_ROTATE_HOURS.
+    token_issued_at: Mapped[datetime | None]
+    #: The credential it replaced, still accepted until ``previous_token_until`` so ratings
+    #: already on their way are not refused.
+    previous_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    previous_token_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

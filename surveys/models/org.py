@@ -119,6 +119,10 @@ class Officer(Base):
     photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     photo_type: Mapped[str | None] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: Wrong PINs since the last success or lock, from any kiosk; at PIN_MAX_FAILURES the PIN
+    #: sign-in is locked until ``pin_locked_until`` (a badge still works).
+    pin_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None]
 
     office: Mapped[Office] = relationship(back_populates="officers")
     counters: Mapped[list[Counter]] = relationship(

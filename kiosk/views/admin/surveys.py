@@ -286,7 +286,6 @@ def preview_kiosk(key: str, version: int):
         device=None,
         target=PreviewPlace(_("Counter · Office")),
         spec=spec,
-        device_token="",
         response_id=uuid.uuid4(),
         selected=selected,
         errors=errors,

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from kiosk.auth import admin_required, current_user
 from kiosk.database import get_session
+from kiosk.messages import field_message
 from kiosk.settings import settings
 from kiosk.views.admin.org import _errors_into
 from surveys import org, users
@@ -151,9 +152,13 @@ def set_active(user_id: int):
     active = request.form.get("active") == "1"
     try:
         users.update_user(db, current_user(), found.email, active=active, now=utcnow())
-    except InvalidTransition:
-        # The only refusal left: switching oneself off (a domain message is never shown).
-        flash(_("You cannot switch off your own account."))
+    except InvalidTransition as error:
+        # Switching oneself off, or the last administrator (a domain message is never shown).
+        flash(
+            field_message(error.fields["role"])
+            if "role" in error.fields
+            else _("You cannot switch off your own account.")
+        )
         return redirect(url_for(".index"))
     flash(
         _("%(email)s can sign in again.", email=found.email)
@@ -161,6 +166,37 @@ def set_active(user_id: int):
         else _("%(email)s is switched off: their sessions and tokens stopped.", email=found.email)
     )
     return redirect(url_for(".index"))
+
+
+@bp.post("/<int:user_id>/second-factor/off")
+@admin_required
+def turn_off_second_factor(user_id: int):
+    """Remove the second factor of someone who lost their phone (audited); they set up a new
+    one at their next sign-in if their role requires it."""
+    db = get_session()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    found = next((u for u in users.users_in_scope(db, current_user()) if u.id == user_id), None)
+    if found is None:
+        abort(404)
+    users.turn_off_second_factor(db, current_user(), found.email, now=utcnow())
+    flash(_("The second factor of %(email)s is off; their sessions ended.", email=found.email))
+    return redirect(url_for(".edit", user_id=found.id))
+
+
+@bp.post("/<int:user_id>/sessions/end")
+@admin_required
+def end_sessions(user_id: int):
+    """Sign someone out of every browser at once (a lost laptop, a shared computer)."""
+    db = get_session()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    found = next((u for u in users.users_in_scope(db, current_user()) if u.id == user_id), None)
+    if found is None:
+        abort(404)
+    users.end_sessions_of(db, current_user(), found.email, now=utcnow())
+    flash(_("%(email)s was signed out everywhere.", email=found.email))
+    return redirect(url_for(".edit", user_id=found.id))
 
 
 @bp.post("/<int:user_id>/password")

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from functools import wraps
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
-from kiosk.auth import bearer_token
+from kiosk.auth import DEVICE_COOKIE, bearer_token, device_credential, set_device_cookie
 from kiosk.boundary import read_json
-from kiosk.database import get_session
+from kiosk.database import get_session, run_apart
 from kiosk.errors import json_error
+from kiosk.settings import settings
 from kiosk.views.api.openapi import DEVICE, Answer, error, operation
 from kiosk.views.api.schemas import (
     ChoosePinBody,
@@ -26,6 +27,7 @@ from kiosk.views.api.schemas import (
 )
 from surveys import kiosks, officers
 from surveys.db import utcnow
+from surveys.errors import WrongCredentials
 from surveys.models import Officer
 from surveys.officers import shift_closes_at
 from surveys.periods import to_local
@@ -47,7 +49,7 @@ def device_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        device = kiosks.device_for_token(get_session(), bearer_token())
+        device = kiosks.device_for_token(get_session(), device_credential(), utcnow())
         if device is None:
             return unknown_device()
         g.kiosk_device = device
@@ -106,7 +108,23 @@ def heartbeat():
         oldest_queued_at=body.oldest_queued_at,
         last_error=body.last_error,
     )
-    return jsonify(_state_body(state, now))
+    response = jsonify(_state_body(state, now))
+    presented = request.cookies.get(DEVICE_COOKIE)
+    if bearer_token() is None and presented:
+        # The tablet's credential is replaced now and then; the browser gets the new one in
+        # its httponly cookie (the page's script never sees either).
+        config = settings()
+        fresh = kiosks.rotate_credential(
+            get_session(),
+            g.kiosk_device,
+            presented,
+            now=now,
+            every=config.kiosk_credential_rotate,
+            overlap=config.kiosk_credential_overlap,
+        )
+        if fresh is not None:
+            set_device_cookie(response, fresh)
+    return response
 
 
 @operation(
@@ -139,21 +157,43 @@ def state():
             "The PIN given is the setup code of a reset (pin_setup_required): the officer "
             "chooses their own PIN with POST /kiosk/officer/pin"
         ),
-        429: error("Too many attempts on this kiosk", **{"Retry-After": "Seconds to wait"}),
+        429: error(
+            "Too many attempts on this kiosk, or this officer's PIN sign-in is locked after "
+            "5 wrong PINs from any kiosk (pin_locked, 15 minutes; a badge still works)",
+            **{"Retry-After": "Seconds to wait"},
+        ),
     },
 )
 @bp.post("/officer/sign-in")
 @device_required
 def officer_sign_in():
     body = parse(SignInBody, read_json())
-    officer = officers.sign_in_officer(
-        get_session(),
-        g.kiosk_device,
-        officer_code=body.officer,
-        pin=body.pin,
-        badge=body.badge,
-        now=utcnow(),
-    )
+    now = utcnow()
+    try:
+        officer = officers.sign_in_officer(
+            get_session(),
+            g.kiosk_device,
+            officer_code=body.officer,
+            pin=body.pin,
+            badge=body.badge,
+            now=now,
+        )
+    except WrongCredentials:
+        if body.pin and not body.badge:
+            # This request rolls back; the count of wrong PINs must not.
+            config = settings()
+            device_id = g.kiosk_device.id
+            run_apart(
+                lambda apart: officers.note_pin_failure(
+                    apart,
+                    body.officer,
+                    now=now,
+                    max_failures=config.pin_max_failures,
+                    lock_for=config.pin_lock,
+                    device_id=device_id,
+                )
+            )
+        raise
     return jsonify({"officer": _officer(officer)})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from kiosk import phone_window
-from kiosk.auth import bearer_token
+from kiosk.auth import device_credential
 from kiosk.boundary import read_json
 from kiosk.database import get_session
 from kiosk.ratelimit import over_ceiling
@@ -77,9 +77,9 @@ def post_response():
         ticket_code=body.ticket_code(),
     )
     db = get_session()
-    token = bearer_token()
+    token = device_credential()
     if token is not None:
-        device = kiosks.device_for_token(db, token)
+        device = kiosks.device_for_token(db, token, utcnow())
         if device is None:
             return unknown_device()
         submission = submit_response(

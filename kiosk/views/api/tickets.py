@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from kiosk import posters
-from kiosk.auth import bearer_token, current_user
+from kiosk.auth import api_refusal, bearer_token, current_user
 from kiosk.boundary import read_json
 from kiosk.database import get_session
 from kiosk.errors import json_error
@@ -30,8 +30,11 @@ bp = Blueprint("api_tickets", __name__, url_prefix="/api/v1")
     answers={
         201: Answer("Minted", MintedOut),
         400: error("Invalid input; 'fields' names each problem"),
-        401: error("No or unknown API token"),
-        403: error("Office outside the caller's scope, or a viewer"),
+        401: error("No, unknown or expired API token"),
+        403: error(
+            "Office outside the caller's scope, a viewer, or a token whose scope is only "
+            "'read' (insufficient_scope)"
+        ),
         404: error("Unknown office, or a counter or officer that is not of the office"),
         409: error("The office, counter or officer is retired, or has no survey code in use"),
     },
@@ -40,9 +43,11 @@ bp = Blueprint("api_tickets", __name__, url_prefix="/api/v1")
 def mint():
     # A token only, never the session cookie: minting is a machine's job, and this keeps a
     # signed-in administrator's browser from being made to mint by another site.
-    user = current_user() if bearer_token() is not None else None
-    if user is None:
+    if bearer_token() is None:
         return json_error(401, "unauthorized")
+    user = current_user()
+    if user is None:
+        return api_refusal()
     body = parse(MintBody, read_json())
     config = settings()
     minted = mint_tickets(
