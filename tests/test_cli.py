@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import case, func, select
 
-from surveys import accounts
+from surveys import accounts, demo
 from surveys.db import utcnow
 from surveys.models import Counter, KioskDevice, Office, Officer, Response, Target, Unit
 
@@ -102,3 +102,33 @@ def test_enroll_kiosk_token_posts_for_its_counter(runner, client, db, city):
 def test_enroll_unknown_counter_fails_clearly(runner, city):
     result = runner.invoke(args=["enroll-kiosk", "NOPE"])
     assert result.exit_code != 0 and "counter" in result.output.lower()
+
+
+def test_demo_officers_have_names_of_one_gender(runner, db):
+    runner.invoke(args=["seed-demo"])
+    female_middle, female_given = demo.NAMES["female"]
+    male_middle, male_given = demo.NAMES["male"]
+    names = db.scalars(select(Officer.name)).all()
+    assert len(names) >= 10
+    for name in names:
+        family, middle, given = name.split(" ")
+        assert family in demo.FAMILY
+        assert (middle in female_middle and given in female_given) or (
+            middle in male_middle and given in male_given
+        ), name
+    assert not {"Thị", "Văn"} & set(female_middle) & set(male_middle)
+
+
+def test_seed_demo_names_the_counter_and_replaces_the_code_it_printed_before(runner, client, db):
+    first = runner.invoke(args=["seed-demo"])
+    assert "Kiosk of Quầy số 1, Bộ phận một cửa quận Hoàn Kiếm (HK-1C-Q1):" in first.output
+    assert "replaces" not in first.output
+    first_link = re.search(r"http://kiosk\.test(/kiosk/pair/\S+)", first.output).group(1)
+    assert client.get(first_link).status_code == 200
+
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert "this replaces the pairing code and URL printed before" in second.output
+    second_link = re.search(r"http://kiosk\.test(/kiosk/pair/\S+)", second.output).group(1)
+    assert client.get(first_link).status_code == 410
+    assert client.get(second_link).status_code == 200
