@@ -35,3 +35,21 @@ def test_kiosk_page_carries_both_languages_and_its_settings(client, city, device
     # A kiosk page of its own: no shared stylesheet, no script but its modules.
     assert "css/app.css" not in html
     assert "<script>" not in html and "style=" not in html
+
+
+def test_staff_panel_names_the_release_for_humans(client, city, device_token):
+    from importlib import metadata
+
+    client.set_cookie("hailong_device", device_token)
+
+    html = client.get("/kiosk").get_data(as_text=True)
+
+    panel = html[
+        html.index('<dialog class="staff-panel"') : html.index(
+            "</dialog>", html.index("staff-panel")
+        )
+    ]
+    release = metadata.version("hailong")
+    assert f"Hài Lòng, phiên bản {release}" in panel
+    # The cache-naming version (with its digest of the static files) stays in a data attribute.
+    assert not re.search(r"\d\+[0-9a-f]{10}", re.sub(r'data-version="[^"]*"', "", panel))

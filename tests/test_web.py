@@ -168,8 +168,9 @@ class TestKioskPages:
         db.commit()
         client.set_cookie("hailong_device", device_token)
         screen = client.get("/kiosk")
-        assert screen.status_code == 200 and "Kết nối máy tính bảng" in screen.get_data(as_text=True)
-        assert 'id="kiosk"' not in screen.get_data(as_text=True)
+        html = screen.get_data(as_text=True)
+        assert screen.status_code == 200 and "Kết nối máy tính bảng" in html
+        assert 'id="kiosk"' not in html
 
 
 class TestManager:
