@@ -68,7 +68,6 @@ def kiosk_context() -> dict:
         "in_locale": in_locale,
         "kiosk_languages": config.languages,
         "app_version": app_version(),
-        "app_release": release(),
         "thanks_seconds": _seconds(config.kiosk_thanks),
         "kiosk_settings": {
             "thanks-seconds": _seconds(config.kiosk_thanks),
