@@ -37,7 +37,6 @@ def test_kiosk_page_carries_both_languages_and_its_settings(client, city, device
     assert "<script>" not in html and "style=" not in html
 
 
-
 def test_staff_panel_shows_no_raw_version(client, city, device_token):
     """The cache-naming version (with a digest of the static files) is for machines: it stays
     in a data attribute for the heartbeat; administrators read it on the kiosks page."""
