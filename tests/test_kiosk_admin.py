@@ -461,3 +461,17 @@ def test_enroll_kiosk_prints_the_code_above_the_url(runner, client, db, city):
     code = re.search(r"^\s*(\d{4}) (\d{4})\s*$", result.output, re.M)
     assert code and result.output.index(code.group(0)) < result.output.index(lines[-1])
     assert type_code(client, code.group(1) + code.group(2)).status_code == 302
+
+
+class TestPinWording:
+    def test_the_pin_column_says_whether_there_is_a_pin_and_what_the_button_does(
+        self, client, city, as_admin
+    ):
+        as_admin()
+        page = client.get("/admin/kiosks/officers?office=O1&lang=vi").get_data(as_text=True)
+        # One phrase per state, never two fragments ("Chưa đặt" beside "Đặt lại mã PIN").
+        assert "Chưa có mã PIN" in page and ">Cấp mã để đặt PIN</button>" in page
+        assert "Đặt lại mã PIN" not in page
+        client.post("/admin/kiosks/officers/CB1/pin", data={"csrf_token": csrf_token(page)})
+        page = client.get("/admin/kiosks/officers?office=O1&lang=vi").get_data(as_text=True)
+        assert "Đang chờ cán bộ tự đặt mã PIN" in page and ">Đặt lại mã PIN</button>" in page
