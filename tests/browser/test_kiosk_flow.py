@@ -255,14 +255,24 @@ def test_negative_rating_asks_reasons_then_comment(live_server, page, db, city, 
 
 def test_unpaired_tablet_shows_not_connected(live_server, new_page, city, shot):
     page = new_page()
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
 
-    response = page.goto(f"{live_server}/kiosk")
+    response = page.goto(f"{live_server}/kiosk", wait_until="networkidle")
 
     assert response is not None and response.status == 200
     expect(page.locator(".unpaired")).to_be_visible()
     expect(page.locator("h1")).to_have_text("Kết nối máy tính bảng với quầy")
     expect(page.locator("#kiosk")).to_have_count(0)
     shot(page, "kiosk-6-unpaired")
+    # Nothing the tablet's console would report as an error: no 403, no missing favicon.
+    assert errors == [] and failed == []
+    fetched = page.evaluate(
+        "fetch('/favicon.ico').then(async (r) => [r.status, (await r.arrayBuffer()).byteLength])"
+    )
+    assert fetched[0] == 200 and fetched[1] > 1000
 
 
 def test_skip_is_offered_only_on_the_comment_step(live_server, page, db, city):
