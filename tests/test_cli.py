@@ -1,6 +1,9 @@
 """The command-line interface of the contract, through Flask's CLI runner."""
 
+import os
 import re
+import subprocess
+from pathlib import Path
 
 from sqlalchemy import case, func, select
 
@@ -132,3 +135,38 @@ def test_seed_demo_names_the_counter_and_replaces_the_code_it_printed_before(run
     second_link = re.search(r"http://kiosk\.test(/kiosk/pair/\S+)", second.output).group(1)
     assert client.get(first_link).status_code == 410
     assert client.get(second_link).status_code == 200
+
+
+def make_run_commands(*args: str, **env: str) -> str:
+    """Return the commands `make run` would run (make -n), with this environment."""
+    environ = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"} | env
+    result = subprocess.run(
+        ["make", "-n", "run", *args],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_make_run_serves_where_it_is_told_and_prints_matching_urls():
+    default = make_run_commands()
+    assert "PUBLIC_BASE_URL='http://127.0.0.1:5000'" in default
+    assert "--host '127.0.0.1' --port '5000'" in default
+
+    other = make_run_commands("PORT=8123")
+    assert "PUBLIC_BASE_URL='http://127.0.0.1:8123'" in other
+    assert "Serving on http://127.0.0.1:8123" in other and "--port '8123'" in other
+
+    # The whole network: the URLs name this machine, which a tablet can open, not 0.0.0.0.
+    lan = make_run_commands("HOST=0.0.0.0", "PORT=8124")
+    assert "--host '0.0.0.0' --port '8124'" in lan
+    assert "PUBLIC_BASE_URL='http://0.0.0.0" not in lan
+    assert re.search(r"PUBLIC_BASE_URL='http://[\w.:-]+:8124'", lan)
+
+    # A public address set by the operator wins (a reverse proxy in front, for instance).
+    proxied = make_run_commands("PORT=8125", PUBLIC_BASE_URL="https://hailong.example.vn")
+    assert "PUBLIC_BASE_URL='https://hailong.example.vn'" in proxied
+    assert "--port '8125'" in proxied
