@@ -32,16 +32,23 @@ $(SECRET_FILE):
 	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
 	chmod 600 $@
 
+# Where `make run` listens; the printed URLs (and the QR codes' PUBLIC_BASE_URL, unless it is
+# set) follow. HOST=0.0.0.0 serves the local network: the URLs then name this machine's address.
+PORT ?= 5000
+HOST ?= 127.0.0.1
+URL_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),$(or $(firstword $(shell hostname -I 2>/dev/null)),127.0.0.1),$(HOST))
+PUBLIC_BASE_URL ?= http://$(URL_HOST):$(PORT)
+
 # The demo's administrator signs in with a password alone: the second factor that
 # MFA_REQUIRED_ROLES asks of administrators in production is switched off for this demo.
 run: translations $(SECRET_FILE)
-	@export SECRET_KEY=$$(cat $(SECRET_FILE)) FLASK_MFA_REQUIRED_ROLES="$${FLASK_MFA_REQUIRED_ROLES-}"; \
+	@export SECRET_KEY=$$(cat $(SECRET_FILE)) PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)' FLASK_MFA_REQUIRED_ROLES="$${FLASK_MFA_REQUIRED_ROLES-}"; \
 	$(FLASK) db upgrade && \
 	$(FLASK) seed-demo --responses $(DEMO_RESPONSES) --days $(DEMO_DAYS) && \
-	echo "" && echo "  Serving on http://127.0.0.1:5000 (Ctrl+C stops)" && \
+	echo "" && echo "  Serving on http://$(URL_HOST):$(PORT) (Ctrl+C stops)" && \
 	echo "  Demo only: no second factor is required (FLASK_MFA_REQUIRED_ROLES=$$FLASK_MFA_REQUIRED_ROLES);" && \
 	echo "  in production administrators must set one up (MFA_REQUIRED_ROLES, README)." && \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host '$(HOST)' --port '$(PORT)'
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser),
 # and axe-core from the npm registry for the accessibility checks.

@@ -64,13 +64,17 @@ def seed_demo(responses: int, days: int, seed: int) -> None:
         if city.created and responses:
             added = demo.seed_responses(session, responses, days=days, now=utcnow(), seed=seed)
         counter_code, target_code = demo.showcase_codes(session)
+        now = utcnow()
+        withdrawn = kiosks.withdraw_open_pairings(session, counter_code, now=now)
         issued = kiosks.issue_pairing(
             session,
             counter_code,
-            now=utcnow(),
+            now=now,
             link_ttl=config.pairing_link_ttl,
             code_ttl=config.pairing_code_ttl,
         )
+        counter = issued.pairing.counter
+        place = f"{counter.name}, {counter.office.name} ({counter.code})"
         session.commit()
     state = "created" if city.created else "already there, kept as it is"
     click.echo(
@@ -78,13 +82,18 @@ def seed_demo(responses: int, days: int, seed: int) -> None:
         f"{city.counters} counters, {city.officers} officers; {added} responses added."
     )
     click.echo("")
+    click.echo(f"  Kiosk of {place}:")
     click.echo(
-        f"  Kiosk pairing URL (one-time, open it on the tablet): {base}/kiosk/pair/{issued.secret}"
+        f"    pairing URL (one-time, open it on the tablet): {base}/kiosk/pair/{issued.secret}"
     )
     click.echo(
         f"    or open {base}/kiosk/pair on the tablet and type {issued.grouped_code} "
         f"(valid {_minutes(config.pairing_code_ttl)} minutes)"
     )
+    if withdrawn:
+        click.echo(
+            "    (this replaces the pairing code and URL printed before; they no longer work)"
+        )
     click.echo(f"  Phone survey URL:   {base}/s/{target_code}")
     click.echo(f"  Manager dashboard:  {base}/login")
     click.echo("")

@@ -113,14 +113,16 @@ def handle_http_error(error: HTTPException):
     status = error.code or 500
     if wants_json():
         code = (error.name or "error").lower().replace(" ", "_")
-        fallback = error.description if status < 500 else None
+        # Werkzeug's descriptions are English: a code without words of ours gets the
+        # explanation of its error page, in the request's language.
+        fallback = page_texts(status)[1]
         return _with_headers(json_error(status, code, error_message(code, fallback)), error)
     return _with_headers(render_error(status), error)
 
 
 def handle_csrf_error(error: CSRFError):
     if wants_json():
-        return json_error(400, "csrf", error.description)
+        return json_error(400, "csrf")
     return render_error(
         400, _("The form expired or was sent from elsewhere. Please reload the page and try again.")
     )

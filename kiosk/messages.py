@@ -98,6 +98,9 @@ _ERROR_MESSAGES = {
     "method_not_allowed": _l("This address does not accept that method."),
     "request_entity_too_large": _l("What was sent is too large."),
     "internal_server_error": _l("Something went wrong on our side."),
+    "csrf": _l(
+        "The form expired or was sent from elsewhere. Please reload the page and try again."
+    ),
 }
 
 

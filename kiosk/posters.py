@@ -60,7 +60,7 @@ def _texts(kind: str, type_url: str) -> dict[str, str]:
         "office": _("Rate this office"),
         "counter": _("Rate this counter"),
         "officer": _("Rate this officer"),
-        "ticket": _("Rate the service you received today"),
+        "ticket": _("Rate the service of this visit"),
     }[kind]
     return {
         "rate": rate,

@@ -87,7 +87,7 @@ class RouteLimit:
 #: come (form, ticket form or JSON API).
 LIMITS = (
     RouteLimit(
-        ("phone.submit", "tickets.submit", "api.post_response"),
+        ("phone.submit", "phone.add_more", "tickets.submit", "api.post_response"),
         lambda s: s.phone_rate_limit,
         scope="phone-submit",
         exempt_when=has_bearer,

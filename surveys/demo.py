@@ -64,29 +64,32 @@ OFFICES = [
 ]
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Dương", "Lý"]
-MIDDLE = ["Thị", "Văn", "Minh", "Thu", "Đức", "Thanh", "Ngọc", "Quang", "Hải", "Phương"]
-GIVEN = [
-    "Hà",
-    "Lan",
-    "Hùng",
-    "Mai",
-    "Tuấn",
-    "Hương",
-    "Nam",
-    "Linh",
-    "Dũng",
-    "Trang",
-    "Sơn",
-    "Yến",
-    "Khánh",
-    "Thảo",
-    "Long",
-    "Huyền",
-    "Phong",
-    "Ngân",
-    "Quân",
-    "Vân",
-]
+#: Middle and given names by the gender they are usual for, so that a generated name never
+#: pairs a woman's middle name with a man's given name ("Hoàng Thị Sơn" reads as synthetic).
+NAMES = {
+    "female": (
+        "Thị Thị Thu Ngọc Phương Thanh Hồng Bích Kim".split(),
+        (
+            "Lan Mai Hương Linh Trang Yến Thảo Huyền Ngân Vân Hà Hạnh Hằng Nga Nhung Loan Hoa Thủy"
+        ).split(),
+    ),
+    "male": (
+        "Văn Văn Minh Đức Quang Hữu Mạnh Xuân Tiến Thanh".split(),
+        (
+            "Hùng Tuấn Nam Dũng Sơn Long Phong Quân Hải Tùng Thắng Cường Hiếu Trung Khoa Bình Thành"
+            " Việt"
+        ).split(),
+    ),
+}
+
+
+def officer_name(rng: random.Random) -> str:
+    """Return a plausible Vietnamese full name: family, then a middle and a given name that
+    belong to the same gender."""
+    middle, given = NAMES[rng.choice(("female", "male"))]
+    return f"{rng.choice(FAMILY)} {rng.choice(middle)} {rng.choice(given)}"
+
+
 #: Names as a Hanoi office's staff list reads them (the middle name fits the given name).
 EXAMPLE_OFFICERS = [
     "Nguyễn Thị Lan",
@@ -197,7 +200,7 @@ def seed_city(session: Session, *, seed: int = 1) -> DemoCity:
                 )
             )
             for j in range(rng.choice([1, 2, 2, 3])):
-                name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+                name = officer_name(rng)
                 officer = Officer(
                     code=f"{code}-Q{i}-{j + 1}".replace("-", ""),
                     name=name,

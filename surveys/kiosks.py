@@ -172,6 +172,38 @@ def issue_pairing(
     return IssuedPairing(pairing, secret, numeric_code, min(now + code_ttl, pairing.expires_at))
 
 
+def withdraw_open_pairings(
+    session: Session, counter_code: str, *, now: datetime, actor: User | None = None
+) -> int:
+    """End every unused, unexpired pairing of a counter now; return how many were open.
+
+    ``make run`` prints a fresh code on each start: the codes it printed before stop working,
+    so only the newest one can pair the tablet.
+    """
+    counter = counter_in_scope(session, actor, counter_code)
+    open_pairings = session.scalars(
+        select(PairingCode).where(
+            PairingCode.counter_id == counter.id,
+            PairingCode.used_at.is_(None),
+            PairingCode.expires_at > now,
+        )
+    ).all()
+    for pairing in open_pairings:
+        pairing.expires_at = now
+    if open_pairings:
+        audit.record(
+            session,
+            actor,
+            "kiosk.pairing_withdrawn",
+            now=now,
+            subject_type="counter",
+            subject=counter.code,
+            after={"withdrawn": len(open_pairings)},
+        )
+    session.flush()
+    return len(open_pairings)
+
+
 def _new_device(
     session: Session, counter: Counter, now: datetime, name: str
 ) -> tuple[KioskDevice, str]:

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from surveys.errors import (
     AlreadyAnswered,
     Conflict,
+    InvalidTransition,
+    NotFound,
     PermissionDenied,
     Reason,
     TicketUsed,
@@ -28,7 +30,7 @@ from surveys.errors import (
 from surveys.models import Answer, KioskDevice, Response
 from surveys.models.survey import POLARITY_VALUE
 from surveys.officers import LIVE_WINDOW, officer_for_rating
-from surveys.spec import QuestionSpec, SurveySpec
+from surveys.spec import QuestionSpec, SurveySpec, survey_spec
 from surveys.targets import TargetRef, load_target
 from surveys.tickets import claim_ticket, ticket_for_response
 
@@ -48,6 +50,8 @@ class SubmitPolicy:
     kiosk_max_age: timedelta = timedelta(days=7)
     #: A phone submits as it answers; anything older is not a live answer.
     phone_max_age: timedelta = timedelta(hours=1)
+    #: How long after its first step a phone response still takes its optional second step.
+    second_step_window: timedelta = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -286,29 +290,36 @@ def _store(
                 "The response could not be stored; send it again.", {"id": Reason.INVALID}
             )
         return replay
-    answer_rows = []
+    connection.execute(_INSERT_ANSWERS, _answer_rows(payload.id, rows))
+    return Submission(payload.id, True, target, channel, is_suspect)
+
+
+def _answer_rows(
+    response_id: uuid.UUID, rows: list[tuple[QuestionSpec, list[int] | str]]
+) -> list[dict[str, Any]]:
+    """Return the answer table's rows: one per chosen choice, one per text."""
+    found = []
     for question, value in rows:
         if isinstance(value, str):
-            answer_rows.append(
+            found.append(
                 {
-                    "response_id": payload.id,
+                    "response_id": response_id,
                     "question_id": question.id,
                     "choice_id": None,
                     "text": value,
                 }
             )
         else:
-            answer_rows.extend(
+            found.extend(
                 {
-                    "response_id": payload.id,
+                    "response_id": response_id,
                     "question_id": question.id,
-                    "choice_id": choice,
+                    "choice_id": c,
                     "text": None,
                 }
-                for choice in value
+                for c in value
             )
-    connection.execute(_INSERT_ANSWERS, answer_rows)
-    return Submission(payload.id, True, target, channel, is_suspect)
+    return found
 
 
 def find_replay(
@@ -390,6 +401,111 @@ def validate_answers(
     if errors:
         raise ValidationError("The answers do not fit the survey.", errors)
     return rows
+
+
+@dataclass(frozen=True)
+class Addition:
+    """What happened to the answers of a response's second step."""
+
+    id: uuid.UUID
+    #: False when every answer given was stored already (a replay: nothing new was stored).
+    is_new: bool
+
+
+def stored_answers(session: Session, spec: SurveySpec, response_id: uuid.UUID) -> dict[str, Any]:
+    """Return a stored response's answers as a client sends them: {key: choice key, [choice
+    keys] or text}."""
+    rows = session.execute(
+        select(Answer.question_id, Answer.choice_id, Answer.text).where(
+            Answer.response_id == response_id
+        )
+    ).all()
+    by_id = {q.id: q for q in spec.questions}
+    found: dict[str, Any] = {}
+    for question_id, choice_id, text in rows:
+        question = by_id.get(question_id)
+        if question is None:  # pragma: no cover - answers always belong to their survey version
+            continue
+        if question.kind == "text":
+            found[question.key] = text
+            continue
+        key = next(c.key for c in question.choices if c.id == choice_id)
+        if question.kind == "multi":
+            found.setdefault(question.key, []).append(key)
+        else:
+            found[question.key] = key
+    return found
+
+
+def _same_answer(stored: Any, given: Any) -> bool:
+    if isinstance(stored, list) and isinstance(given, list):
+        return sorted(stored) == sorted(given)
+    if isinstance(stored, str) and isinstance(given, str):
+        return stored.strip() == given.strip()
+    return False
+
+
+def second_step(
+    session: Session,
+    response_id: uuid.UUID,
+    *,
+    now: datetime,
+    policy: SubmitPolicy = SubmitPolicy(),
+) -> tuple[SurveySpec, list[QuestionSpec]] | None:
+    """Return the survey of a response and the questions its second step still asks (those
+    its stored answers open and leave unanswered), or None once the step is closed."""
+    response = session.execute(
+        select(Response.survey_id, Response.received_at).where(Response.id == response_id)
+    ).one_or_none()
+    if response is None or now - response.received_at > policy.second_step_window:
+        return None
+    spec = survey_spec(session, response.survey_id)
+    stored = stored_answers(session, spec, response_id)
+    return spec, [q for q in spec.questions if q.key not in stored and spec.is_shown(q, stored)]
+
+
+def add_answers(
+    session: Session,
+    response_id: uuid.UUID,
+    answers: dict[str, Any],
+    *,
+    now: datetime,
+    policy: SubmitPolicy = SubmitPolicy(),
+) -> Addition:
+    """Add the optional second step to a stored response; flush, never commit.
+
+    The first step stored a complete response (the headline, and whatever came with it); the
+    second step only fills questions left unanswered, so the figures of the first step never
+    change and its replay still matches its body hash. Sending the same answers again is a
+    replay (``is_new`` False); a different answer to a question already answered raises
+    Conflict (the first one counts, as for a response). The response must have been received
+    within ``policy.second_step_window``. The caller proves the response is its own (the
+    phone's signed session). Raises NotFound, InvalidTransition, ValidationError or Conflict.
+    """
+    response = session.execute(
+        select(Response.survey_id, Response.received_at).where(Response.id == response_id)
+    ).one_or_none()
+    if response is None:
+        raise NotFound("No response has this id.", {"id": Reason.UNKNOWN_CODE})
+    if now - response.received_at > policy.second_step_window:
+        raise InvalidTransition(
+            "The second step of this response is closed.", {"id": Reason.EXPIRED}
+        )
+    spec = survey_spec(session, response.survey_id)
+    stored = stored_answers(session, spec, response_id)
+    given = {k: v for k, v in answers.items() if v not in (None, "", [])}
+    if any(k in stored and not _same_answer(stored[k], v) for k, v in given.items()):
+        raise Conflict(
+            "A different answer was already stored for this question.",
+            {"answers": Reason.ALREADY_USED},
+        )
+    new = {k: v for k, v in given.items() if k not in stored}
+    rows = validate_answers(spec, {**stored, **new})
+    added = [(question, value) for question, value in rows if question.key in new]
+    if not added:
+        return Addition(response_id, False)
+    session.connection().execute(_INSERT_ANSWERS, _answer_rows(response_id, added))
+    return Addition(response_id, True)
 
 
 def drop_hidden_answers(spec: SurveySpec, answers: dict[str, Any]) -> dict[str, Any]:

@@ -74,6 +74,19 @@ class SurveySpec:
         return next((q for q in self.questions if q.key == key), None)
 
     @property
+    def has_second_step(self) -> bool:
+        """Whether the phone asks the headline alone first and the rest as an optional step.
+
+        So when other choice questions are always asked (the four conduct values of the office
+        culture survey: a long page) and none of the rest is required, so the headline alone is
+        a complete response. A survey with only follow-ups and a comment stays one short page.
+        """
+        rest = [q for q in self.questions if not q.is_headline]
+        return not any(q.is_required for q in rest) and any(
+            q.kind != "text" and not q.show_if for q in rest
+        )
+
+    @property
     def trigger_keys(self) -> frozenset[str]:
         """Return the keys of questions whose answer opens a follow-up."""
         return frozenset(q.show_if["question"] for q in self.questions if q.show_if)

@@ -1,10 +1,13 @@
 """The command-line interface of the contract, through Flask's CLI runner."""
 
+import os
 import re
+import subprocess
+from pathlib import Path
 
 from sqlalchemy import case, func, select
 
-from surveys import accounts
+from surveys import accounts, demo
 from surveys.db import utcnow
 from surveys.models import Counter, KioskDevice, Office, Officer, Response, Target, Unit
 
@@ -102,3 +105,68 @@ def test_enroll_kiosk_token_posts_for_its_counter(runner, client, db, city):
 def test_enroll_unknown_counter_fails_clearly(runner, city):
     result = runner.invoke(args=["enroll-kiosk", "NOPE"])
     assert result.exit_code != 0 and "counter" in result.output.lower()
+
+
+def test_demo_officers_have_names_of_one_gender(runner, db):
+    runner.invoke(args=["seed-demo"])
+    female_middle, female_given = demo.NAMES["female"]
+    male_middle, male_given = demo.NAMES["male"]
+    names = db.scalars(select(Officer.name)).all()
+    assert len(names) >= 10
+    for name in names:
+        family, middle, given = name.split(" ")
+        assert family in demo.FAMILY
+        assert (middle in female_middle and given in female_given) or (
+            middle in male_middle and given in male_given
+        ), name
+    assert not {"Thị", "Văn"} & set(female_middle) & set(male_middle)
+
+
+def test_seed_demo_names_the_counter_and_replaces_the_code_it_printed_before(runner, client, db):
+    first = runner.invoke(args=["seed-demo"])
+    assert "Kiosk of Quầy số 1, Bộ phận một cửa quận Hoàn Kiếm (HK-1C-Q1):" in first.output
+    assert "replaces" not in first.output
+    first_link = re.search(r"http://kiosk\.test(/kiosk/pair/\S+)", first.output).group(1)
+    assert client.get(first_link).status_code == 200
+
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert "this replaces the pairing code and URL printed before" in second.output
+    second_link = re.search(r"http://kiosk\.test(/kiosk/pair/\S+)", second.output).group(1)
+    assert client.get(first_link).status_code == 410
+    assert client.get(second_link).status_code == 200
+
+
+def make_run_commands(*args: str, **env: str) -> str:
+    """Return the commands `make run` would run (make -n), with this environment."""
+    environ = {k: v for k, v in os.environ.items() if k != "PUBLIC_BASE_URL"} | env
+    result = subprocess.run(
+        ["make", "-n", "run", *args],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_make_run_serves_where_it_is_told_and_prints_matching_urls():
+    default = make_run_commands()
+    assert "PUBLIC_BASE_URL='http://127.0.0.1:5000'" in default
+    assert "--host '127.0.0.1' --port '5000'" in default
+
+    other = make_run_commands("PORT=8123")
+    assert "PUBLIC_BASE_URL='http://127.0.0.1:8123'" in other
+    assert "Serving on http://127.0.0.1:8123" in other and "--port '8123'" in other
+
+    # The whole network: the URLs name this machine, which a tablet can open, not 0.0.0.0.
+    lan = make_run_commands("HOST=0.0.0.0", "PORT=8124")
+    assert "--host '0.0.0.0' --port '8124'" in lan
+    assert "PUBLIC_BASE_URL='http://0.0.0.0" not in lan
+    assert re.search(r"PUBLIC_BASE_URL='http://[\w.:-]+:8124'", lan)
+
+    # A public address set by the operator wins (a reverse proxy in front, for instance).
+    proxied = make_run_commands("PORT=8125", PUBLIC_BASE_URL="https://hailong.example.vn")
+    assert "PUBLIC_BASE_URL='https://hailong.example.vn'" in proxied
+    assert "--port '8125'" in proxied

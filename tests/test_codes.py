@@ -219,7 +219,12 @@ class TestRotationAndPausing:
             },
         )
         assert api.status_code == 404
+        # Re-enabling a paused code is "Bật lại" (switching it on again), not "Dùng lại".
+        office = client.get("/admin/codes/offices/O1?lang=vi").get_data(as_text=True)
+        assert ">Bật lại</button>" in office and "Dùng lại" not in office
         assert post_form(client, "/admin/codes/targets/OFFICE1/enable").status_code == 302
+        flashed = client.get("/admin/codes/offices/O1").get_data(as_text=True)
+        assert "Mã OFFICE1 đã được kích hoạt lại." in flashed
         assert client.get("/s/OFFICE1").status_code == 200
         assert db.scalar(select(func.count()).select_from(Response)) == 0
 

@@ -35,3 +35,16 @@ def test_kiosk_page_carries_both_languages_and_its_settings(client, city, device
     # A kiosk page of its own: no shared stylesheet, no script but its modules.
     assert "css/app.css" not in html
     assert "<script>" not in html and "style=" not in html
+
+
+def test_staff_panel_shows_no_raw_version(client, city, device_token):
+    """The cache-naming version (with a digest of the static files) is for machines: it stays
+    in a data attribute for the heartbeat; administrators read it on the kiosks page."""
+    client.set_cookie("hailong_device", device_token)
+
+    html = client.get("/kiosk").get_data(as_text=True)
+
+    start = html.index('<dialog class="staff-panel"')
+    panel = html[start : html.index("</dialog>", start)]
+    assert re.search(r'data-version="[\w.]+\+[0-9a-f]{10}"', html)
+    assert not re.search(r"\d\+[0-9a-f]{10}", panel)

@@ -435,6 +435,8 @@ class TestPrintedTickets:
         html = sheet.get_data(as_text=True)
         assert sheet.status_code == 200 and "css/print.css" in html and "style=" not in html
         assert html.count('class="slip"') == 22 and html.count('class="sheet slips"') == 2
+        # A slip stays valid for days: it must not say "today".
+        assert "hôm nay" not in html and "lần giao dịch này" in html
         codes = db.scalars(select(Ticket.code)).all()
         assert len(codes) == 22
         first = svgs_in(html)[0]

@@ -109,8 +109,17 @@ class TestPhoneSurvey:
 class TestKioskPages:
     def test_unpaired_tablet_sees_what_to_do(self, client, city):
         response = client.get("/kiosk")
-        assert response.status_code == 403
+        # A page asking to pair is what the tablet should show: 200, not an error...
+        assert response.status_code == 200
         assert "chưa được kết nối" in response.get_data(as_text=True)
+        # ...but never kept by the service worker in place of the rating screen.
+        assert response.headers["Cache-Control"] == "no-store"
+        # A rating sent from it is still refused.
+        keypad = client.get("/kiosk/pair").get_data(as_text=True)
+        posted = client.post(
+            "/kiosk", data={"csrf_token": csrf_token(keypad), "overall": "satisfied"}
+        )
+        assert posted.status_code == 403
 
     def test_pairing_binds_the_browser_once(self, client, db, city):
         secret = pairing_secret(db)
@@ -158,7 +167,10 @@ class TestKioskPages:
         device.revoke(utcnow())
         db.commit()
         client.set_cookie("hailong_device", device_token)
-        assert client.get("/kiosk").status_code == 403
+        screen = client.get("/kiosk")
+        html = screen.get_data(as_text=True)
+        assert screen.status_code == 200 and "Kết nối máy tính bảng" in html
+        assert 'id="kiosk"' not in html
 
 
 class TestManager:
@@ -314,3 +326,19 @@ class TestPlumbing:
             response = client.get(path)
             assert response.status_code == 200 and response.get_data()
             response.close()
+
+
+class TestFavicon:
+    def test_favicon_is_a_real_icon(self, client):
+        with client.get("/favicon.ico") as response:
+            body = response.get_data()
+        assert response.status_code == 200
+        assert response.mimetype == "image/vnd.microsoft.icon"
+        # An ICO directory: reserved 0, type 1 (icon), then at least the 16 and 32 px images.
+        assert body[:4] == b"\x00\x00\x01\x00" and int.from_bytes(body[4:6], "little") >= 2
+        assert "max-age=86400" in response.headers["Cache-Control"]
+
+    @pytest.mark.parametrize("path", ["/login", "/s/COUNTR1", "/kiosk", "/s/COUNTR1/poster"])
+    def test_every_page_links_it(self, client, city, path):
+        html = client.get(path).get_data(as_text=True)
+        assert '<link rel="icon" href="/favicon.ico" sizes="48x48">' in html

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,25 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
     raise SystemExit("the demo server did not start")
 
 
+def pairing_link(env: dict[str, str], counter: str) -> str:
+    """Return a one-time pairing link for a counter, as an administrator would print it."""
+    enrolled = subprocess.run(
+        [*FLASK, "enroll-kiosk", counter], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    return enrolled.stdout.decode().strip().splitlines()[-1]
+
+
+def officer_code(database: str, office: str) -> str:
+    """Return the survey code of the first officer of an office in the demo city."""
+    with sqlite3.connect(database) as db:
+        (code,) = db.execute(
+            "SELECT target.code FROM target JOIN office ON office.id = target.office_id"
+            " WHERE target.kind = 'officer' AND office.code = ? ORDER BY target.id LIMIT 1",
+            (office,),
+        ).fetchone()
+    return code
+
+
 def sign_in(page: Page, base: str) -> None:
     page.goto(f"{base}/login")
     page.locator("#email").fill(ADMIN)
@@ -119,6 +139,29 @@ def main() -> None:
                 laptop.screenshot(path=str(HERE / "admin-import.png"), full_page=True)
                 print("  docs/screenshots/admin-import.png  ← an import's check")
                 shoot(laptop, base, "/admin/audit", "admin-audit")
+
+                # The counter tablet: the rating screen, then the thank-you after a tap.
+                tablet = browser.new_page(**TABLET, locale="vi-VN")
+                tablet.goto(pairing_link(env, "HK-1C-Q1"))
+                tablet.locator("form[method=post] button.button").click()
+                tablet.wait_for_url(f"{base}/kiosk")
+                tablet.locator("#kiosk.js").wait_for(state="attached")
+                tablet.screenshot(path=str(HERE / "kiosk.png"))
+                print("  docs/screenshots/kiosk.png  ← /kiosk, paired to HK-1C-Q1")
+                tablet.locator("fieldset.headline label.choice").first.click()
+                tablet.locator(".thanks-screen .add-comment").wait_for()
+                tablet.screenshot(path=str(HERE / "kiosk-thanks.png"))
+                print("  docs/screenshots/kiosk-thanks.png  ← a positive tap")
+
+                # The officer survey on a phone without JavaScript: one tap, then the rest.
+                phone = browser.new_page(**PHONE, locale="vi-VN", java_script_enabled=False)
+                code = officer_code(f"{scratch}/demo.db", "HK-1C")
+                shoot(phone, base, f"/s/{code}", "phone")
+                phone.locator("button.choice[value='satisfied']").click()
+                phone.wait_for_url(f"{base}/s/{code}/more")
+                phone.wait_for_load_state("networkidle")
+                phone.screenshot(path=str(HERE / "phone-more.png"), full_page=True)
+                print(f"  docs/screenshots/phone-more.png  ← /s/{code}/more after one tap")
                 browser.close()
         finally:
             server.terminate()

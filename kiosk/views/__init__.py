@@ -5,9 +5,21 @@
 - dashboard: managers' figures; auth: signing in and out
 - admin: administration (kiosks, codes, posters, tickets, ratings held for review)
 - api: the JSON API under /api/v1
+- site, health: /favicon.ico and the load balancer's /healthz
 """
 
-from kiosk.views import account, admin, api, auth, counter, dashboard, health, phone, tickets
+from kiosk.views import (
+    account,
+    admin,
+    api,
+    auth,
+    counter,
+    dashboard,
+    health,
+    phone,
+    site,
+    tickets,
+)
 
 BLUEPRINTS = (
     phone.bp,
@@ -17,6 +29,7 @@ BLUEPRINTS = (
     auth.bp,
     account.bp,
     health.bp,
+    site.bp,
     *admin.BLUEPRINTS,
     *api.BLUEPRINTS,
 )

@@ -60,8 +60,16 @@ def _kiosk_context():
     return device, ref, spec
 
 
-def _unpaired():
-    return render_template("counter/unpaired.html"), 403
+def _unpaired(status: int = 200):
+    """The page that asks staff to pair this tablet.
+
+    A GET answers 200: the page is what the tablet should show (a 403 reads as an error in its
+    console); a rating posted from it is refused with 403. ``no-store`` tells the kiosk's
+    service worker never to keep this page in place of the rating screen.
+    """
+    response = make_response(render_template("counter/unpaired.html"), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def kiosk_page(
@@ -109,7 +117,7 @@ def submit():
     """Take a rating from the no-JavaScript form (the JavaScript kiosk posts to the API)."""
     context = _kiosk_context()
     if context is None:
-        return _unpaired()
+        return _unpaired(403)
     device, target, spec = context
     answers = answers_from_form(spec, request.form)
     payload = ResponseInput(

@@ -41,15 +41,19 @@ def _static_digest(folder: str) -> str:
     return digest.hexdigest()[:10]
 
 
+def release() -> str:
+    """Return the installed package's version, e.g. ``0.1.0``: what staff can read out."""
+    try:
+        return metadata.version("hailong")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
 def app_version() -> str:
     """Return the package version and a digest of the static files, e.g. ``0.1.0+1a2b3c4d5e``."""
     if current_app.debug:
         _static_digest.cache_clear()
-    try:
-        version = metadata.version("hailong")
-    except metadata.PackageNotFoundError:
-        version = "0"
-    return f"{version}+{_static_digest(current_app.static_folder)}"
+    return f"{release()}+{_static_digest(current_app.static_folder)}"
 
 
 def _seconds(delta) -> int | float:

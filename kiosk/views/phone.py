@@ -5,6 +5,7 @@ Also the public QR images and posters of a code, and the page to type a code by 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from flask import (
@@ -27,10 +28,18 @@ from kiosk.database import get_session
 from kiosk.forms import answers_from_form, response_id_from_form
 from kiosk.i18n import current_language
 from kiosk.messages import answer_errors
-from surveys.errors import AlreadyAnswered, Conflict, NotFound, ValidationError
+from kiosk.settings import settings
+from surveys.db import utcnow
+from surveys.errors import (
+    AlreadyAnswered,
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    ValidationError,
+)
 from surveys.models import Target
 from surveys.qr import qr_png, qr_svg_document
-from surveys.responses import ResponseInput
+from surveys.responses import ResponseInput, add_answers, second_step
 from surveys.spec import SurveySpec
 from surveys.targets import TargetRef, load_target, target_status
 from surveys.tickets import find_ticket
@@ -39,6 +48,8 @@ from surveys.tokens import is_code_shaped, normalise_code
 bp = Blueprint("phone", __name__, url_prefix="/s")
 bp.after_app_request(phone_window.set_cookie)
 
+#: The response this phone may still add its optional second step to, in the signed session.
+SECOND_STEP = "hailong_second_step"
 #: Pixels per QR module in the PNG: a ~37-module code becomes 740 px, 6 cm at 300 dpi.
 PNG_BOX_SIZE = 20
 QR_CACHE = "public, max-age=3600"
@@ -206,7 +217,77 @@ def submit(code: str):
         return render_template("phone/answered.html", target=target), 429
     except Conflict:
         pass  # The citizen went back and changed an answer after sending: the first one counts.
+    if spec.has_second_step:
+        # Stored already: what follows only adds to it, and only from this phone's session.
+        session[SECOND_STEP] = {"id": str(payload.id), "code": target.code}
+        return redirect(url_for("phone.more", code=target.code))
     return redirect(url_for("phone.thanks", code=target.code))
+
+
+def _own_response(code: str) -> uuid.UUID | None:
+    """Return the response this phone stored for ``code`` and may still add to."""
+    step = session.get(SECOND_STEP)
+    if not isinstance(step, dict) or step.get("code") != code:
+        return None
+    try:
+        return uuid.UUID(str(step.get("id")))
+    except ValueError:
+        return None
+
+
+def _step_spec(spec: SurveySpec, asked: list) -> SurveySpec:
+    """Return the survey of the second step: only what the first step opened, so nothing
+    depends on a question (the headline) that is not on the page."""
+    return dataclasses.replace(
+        spec, questions=tuple(dataclasses.replace(q, show_if=None) for q in asked)
+    )
+
+
+def _second_step_page(code: str, *, selected: dict | None = None, errors: dict | None = None):
+    """Render the optional second step, or send the citizen to the thank-you when it has
+    nothing (left) to ask."""
+    response_id = _own_response(code)
+    opened = response_id and second_step(
+        get_session(), response_id, now=utcnow(), policy=settings().submit
+    )
+    found, page = _target_or_page(code)
+    if page:
+        return page
+    if not opened or not opened[1]:
+        return redirect(url_for("phone.thanks", code=code))
+    page = render_template(
+        "phone/more.html",
+        target=found[0],
+        spec=_step_spec(*opened),
+        selected=selected or {},
+        errors=errors or {},
+    )
+    return page, 400 if errors else 200
+
+
+@bp.get("/<code>/more")
+def more(code: str):
+    """The optional second step: the questions after the headline, for those who care."""
+    return _second_step_page(code)
+
+
+@bp.post("/<code>/more")
+def add_more(code: str):
+    response_id = _own_response(code)
+    opened = response_id and second_step(
+        get_session(), response_id, now=utcnow(), policy=settings().submit
+    )
+    if not opened:
+        return redirect(url_for("phone.thanks", code=code))
+    answers = answers_from_form(_step_spec(*opened), request.form)
+    try:
+        add_answers(get_session(), response_id, answers, now=utcnow(), policy=settings().submit)
+    except ValidationError as error:
+        return _second_step_page(code, selected=answers, errors=answer_errors(error))
+    except (Conflict, InvalidTransition, NotFound):
+        pass  # Sent twice with other answers, or too late: the first step's rating stands.
+    session.pop(SECOND_STEP, None)
+    return redirect(url_for("phone.thanks", code=code))
 
 
 @bp.get("/<code>/thanks")

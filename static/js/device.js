@@ -1,5 +1,4 @@
-// The tablet itself: keep the screen on, fill the screen, keep the app cached for offline
-// reloads, and give no text selection or context menu to a long press.
+// The tablet: screen on and full, the app cached for offline reloads, no long-press menus.
 
 export function keepAwake(onError) {
   if (!("wakeLock" in navigator)) return;
@@ -15,7 +14,7 @@ export function keepAwake(onError) {
       refused = true;
     }
   };
-  // The lock is released whenever the page is hidden; take it again when it is back.
+  // The lock is released while the page is hidden.
   document.addEventListener("visibilitychange", acquire);
   document.addEventListener("pointerup", acquire);
   acquire();
@@ -25,13 +24,13 @@ export function fullscreenOnTouch() {
   const page = document.documentElement;
   const enter = page.requestFullscreen || page.webkitRequestFullscreen;
   if (!enter) return;
-  // Fullscreen needs a user gesture: the first tap (pointerup, not pointerdown, for touch).
+  // Fullscreen needs a user gesture: the first tap (pointerup, for touch).
   document.addEventListener("pointerup", () => {
     if (document.fullscreenElement || document.webkitFullscreenElement) return;
     try {
       Promise.resolve(enter.call(page, { navigationUI: "hide" })).catch(() => {});
     } catch {
-      // Not allowed here (an iPad outside Guided Access): the tablet's own settings do it.
+      // Not allowed (an iPad outside Guided Access): the tablet's settings do it.
     }
   });
 }
@@ -42,11 +41,11 @@ export function noLongPress(root) {
   });
 }
 
-// Register the service worker; call onUpdate once a newer version has taken over the page.
+// Register the service worker; onUpdate once a newer version took over the page.
 export function cacheShell(url, scope, onError, onUpdate) {
   const workers = navigator.serviceWorker;
   if (!workers) return;
-  // The first worker to take control is this version's; any later one is a newer version.
+  // The first worker to take control is this version's; a later one is newer.
   let controller = workers.controller;
   workers.addEventListener("controllerchange", () => {
     if (controller) onUpdate();

@@ -1,6 +1,6 @@
-// The counter kiosk: one question per screen; a rating is stored on the tablet before the
-// thank-you shows, then the screen resets for the next citizen. Every text is in the page
-// (both languages for citizens); this script only shows and hides it.
+// The counter kiosk, one question per screen. A rating is stored on the tablet at the first tap,
+// what the citizen adds is saved into it, and it is sent once they are done. The page has every
+// text (both languages for citizens); this only shows and hides it.
 import { openQueue } from "./queue.js";
 import { createLink } from "./link.js";
 import { cacheShell, fullscreenOnTouch, keepAwake, noLongPress } from "./device.js";
@@ -17,6 +17,7 @@ const actions = $(".actions", form);
 const [backButton, skipButton, sendButton] = $$("button", actions);
 const intro = $(".intro", root);
 const thanks = $(".thanks-screen", root);
+const addComment = $(".add-comment", thanks);
 const notConnected = $(".not-connected", root);
 const idleDialog = $(".idle-dialog", root);
 const staffPanel = $(".staff-panel", root);
@@ -29,6 +30,9 @@ const preview = "preview" in data;
 let current = 0;
 let trail = [];
 let finishing = false;
+let busy = false;
+// The rating being answered: in the outbox, not sent yet.
+let pending = null;
 let lastTouch = Date.now();
 let updateWaiting = false;
 let thanksTimer = 0;
@@ -46,8 +50,6 @@ function uuid4() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-// ---- the survey, one question at a time ----
-
 const checked = (step) => $$("input:checked", step);
 const polarity = (input) => input.parentElement.className.match(/polarity-(\w+)/)?.[1];
 
@@ -57,7 +59,7 @@ function isShown(step) {
   return checked(steps.find((s) => s.dataset.key === key)).some((i) => polarity(i) === wanted);
 }
 
-// Done when nothing is left; after a positive headline, when only the comment is left.
+// Done when nothing is left; after a positive headline, when only the comment is.
 function isDone(index) {
   const [answer] = checked(steps[index]);
   const positive = steps[index].matches(".headline") && answer && polarity(answer) === "positive";
@@ -76,14 +78,25 @@ function show(index) {
   skipButton.hidden = kind !== "text";
   backButton.hidden = !trail.length;
   intro.hidden = index !== 0;
-  // Move assistive technology to the new question without drawing a ring on a choice.
+  // Assistive technology to the new question, without a ring on a choice.
   if (index > 0) $(".legend", steps[index]).focus({ preventScroll: true });
   scrollTo(0, 0);
 }
 
-function advance() {
-  if (finishing) return;
-  if (isDone(current)) return finish();
+const commentStep = () => steps.findIndex((step, i) => i > current && step.dataset.kind === "text" && isShown(step));
+
+async function advance() {
+  if (finishing || busy) return;
+  busy = true;
+  try {
+    if (pending || steps[current].matches(".headline")) {
+      if (!(await store())) return reset();
+    }
+  } finally {
+    busy = false;
+  }
+  // After a positive headline, the thank-you comes at once and offers the comment.
+  if (isDone(current)) return finish(steps[current].matches(".headline") && commentStep() >= 0);
   trail.push(current);
   show(steps.findIndex((step, i) => i > current && isShown(step)));
 }
@@ -98,31 +111,54 @@ function answers() {
   return found;
 }
 
-async function finish() {
-  finishing = true;
-  const now = Date.now();
-  // Against stuffing: a rating too soon after the last counted one is ignored, quietly.
-  if (now - lastRatedAt < seconds("minIntervalSeconds") && now >= lastRatedAt) return reset();
-  lastRatedAt = now;
-  try {
-    localStorage.setItem(LAST_RATED, String(now));
-  } catch {
-    // The interval still holds until a reload.
+// Save the answers: a new rating at the first tap (false: too soon after the last).
+async function store() {
+  if (!pending) {
+    const now = Date.now();
+    // Against stuffing.
+    if (now - lastRatedAt < seconds("minIntervalSeconds") && now >= lastRatedAt) return false;
+    lastRatedAt = now;
+    try {
+      localStorage.setItem(LAST_RATED, String(now));
+    } catch {
+      // The interval still holds until a reload.
+    }
+    pending = { id: uuid4(), target: data.target, submitted_at: new Date(now).toISOString() };
   }
-  const payload = { id: uuid4(), target: data.target, answers: answers(), locale: html.lang, submitted_at: new Date(now).toISOString() };
+  pending.answers = answers();
+  pending.locale = html.lang;
   try {
-    await queue.add(payload);
+    await queue.add(pending);
   } catch (error) {
     link.noteError(`outbox: ${error}`);
   }
+  return true;
+}
+
+// The citizen is done: the outbox may send the rating.
+function release() {
+  if (!pending) return;
+  pending = null;
+  link.drain();
+}
+
+// The thank-you; with `offer`, a button to add a comment while it shows.
+function finish(offer = false) {
+  finishing = true;
   form.hidden = intro.hidden = true;
+  addComment.hidden = !offer;
   thanks.hidden = false;
   performance.mark("kiosk-thanks");
-  link.drain();
+  if (!offer) release();
   thanksTimer = setTimeout(reset, seconds("thanksSeconds"));
 }
 
-// ---- the next citizen: nothing of the previous one stays ----
+function writeComment() {
+  clearTimeout(thanksTimer);
+  finishing = form.hidden = false;
+  thanks.hidden = true;
+  show(commentStep());
+}
 
 function setLanguage(lang) {
   html.lang = lang;
@@ -138,6 +174,8 @@ function setBigger(on) {
 }
 
 function reset() {
+  // A citizen who walks away has still rated.
+  release();
   if (updateWaiting) return location.reload();
   clearTimeout(thanksTimer);
   form.reset();
@@ -159,7 +197,7 @@ const isDirty = () =>
   html.classList.contains("bigger-text") ||
   staffPanel.open;
 
-// Every second: after the idle time mid-survey ask "more time?"; after the warning, reset.
+// Each second: idle mid-survey, ask "more time?"; after the warning, reset.
 function tick() {
   const quiet = Date.now() - lastTouch;
   if (!thanks.hidden || !isDirty()) return idleDialog.open && idleDialog.close();
@@ -175,8 +213,6 @@ function touched(event) {
   // A tap beside the question "more time?" is a yes.
   if (idleDialog.open && !event.target.closest?.(".idle-dialog > *")) idleDialog.close();
 }
-
-// ---- what the server says ----
 
 function render(state) {
   const trouble = !state.connected || !state.reachable;
@@ -198,12 +234,13 @@ const queue = preview
   ? { add() {} }
   : await openQueue((error) => (link ? link.noteError(error) : (storageError = error)));
 link = preview
-  ? { drain() {}, beat() {}, noteError() {}, staff: async () => "failed" }
+  ? { drain() {}, beat() {}, noteError() {}, call: () => Promise.reject(new Error("preview")) }
   : createLink({
       responsesUrl: data.api,
       kioskApi: data.kioskApi,
       version: data.version,
       queue,
+      isHeld: (id) => pending?.id === id,
       heartbeatMs: seconds("heartbeatSeconds"),
       onChange: render,
     });
@@ -216,13 +253,14 @@ form.addEventListener("submit", (event) => {
   event.preventDefault();
   advance();
 });
+addComment.addEventListener("click", writeComment);
 skipButton.addEventListener("click", () => {
   $("textarea", steps[current]).value = "";
   advance();
 });
 backButton.addEventListener("click", () => {
   const index = trail.pop();
-  // Clear that question's choice, so tapping the same answer again moves on again.
+  // Cleared, so tapping the same answer again moves on again.
   for (const radio of $$("[type=radio]", steps[index])) radio.checked = false;
   show(index);
 });
@@ -239,8 +277,7 @@ $(".retry", notConnected).addEventListener("click", () => link.beat());
 for (const type of ["pointerdown", "keydown", "input"]) document.addEventListener(type, touched, true);
 window.addEventListener("error", (event) => link.noteError(`script: ${event.message}`));
 
-// Staff: a discreet corner button that opens only when pressed and held (a CSS animation
-// times the hold), or at once from a keyboard, which citizens do not have.
+// Staff: a corner button that opens when held (a CSS animation times it), or from a keyboard.
 async function openStaff() {
   staffButton.classList.remove("holding");
   const { showStaffPanel } = await import("./staff.js");
@@ -258,7 +295,7 @@ if (!preview) {
   keepAwake(link.noteError);
   fullscreenOnTouch();
   cacheShell(data.sw, data.scope, link.noteError, () => {
-    // A new version took over: reload into it as soon as nobody is using the kiosk.
+    // A new version took over: reload into it once nobody is using the kiosk.
     updateWaiting = true;
     if (!isDirty() && thanks.hidden) location.reload();
   });

@@ -1,14 +1,14 @@
-// The tablet's link to the server: a sender that drains the outbox with retries and backoff,
-// and a heartbeat that reports the tablet's health and learns who is on duty. A 401 means the
-// tablet was unpaired: show "not connected" and keep every queued rating. The device credential
-// is an httponly cookie sent with every same-origin request: this script never sees it, and
-// the heartbeat's answer may replace it (rotation) without the script doing anything.
+// The tablet's link to the server: the outbox's sender (retries, backoff) and the heartbeat
+// (health; who is on duty). A 401: unpaired; show "not connected", keep every queued rating.
+// The device credential is an httponly cookie this script never sees; the heartbeat's answer
+// may replace it (rotation).
 const TIMEOUT_MS = 15000;
 const MAX_DELAY_MS = 60000;
 // Refused for good (bad input, unknown code); 401 and the "try later" codes are not.
 const permanent = (status) => status >= 400 && status < 500 && ![401, 408, 425, 429].includes(status);
 
-export function createLink({ responsesUrl, kioskApi, version, queue, heartbeatMs, onChange }) {
+// isHeld(id): a rating the citizen is still adding to, not to be sent yet.
+export function createLink({ responsesUrl, kioskApi, version, queue, isHeld = () => false, heartbeatMs, onChange }) {
   const state = { waiting: 0, reachable: navigator.onLine, connected: true, officer: undefined, lastError: null };
   let sending = false;
   let failures = 0;
@@ -37,7 +37,7 @@ export function createLink({ responsesUrl, kioskApi, version, queue, heartbeatMs
 
   async function changed() {
     const items = await queue.all();
-    state.waiting = items.length;
+    state.waiting = items.filter((item) => !isHeld(item.id)).length;
     onChange(state);
     return items;
   }
@@ -63,7 +63,7 @@ export function createLink({ responsesUrl, kioskApi, version, queue, heartbeatMs
     clearTimeout(retryTimer);
     try {
       for (;;) {
-        const [item] = await queue.all();
+        const [item] = (await queue.all()).filter((queued) => !isHeld(queued.id));
         if (!item || !state.connected) break;
         let response;
         try {
@@ -119,27 +119,6 @@ export function createLink({ responsesUrl, kioskApi, version, queue, heartbeatMs
     if (state.connected && items.length) drain();
   }
 
-  // Officer sign-in and sign-out: "ok", "wrong" (code, PIN or badge), "limited" (too many
-  // tries on this kiosk, or this officer's PIN locked after too many wrong ones) or "failed".
-  async function staff(path, body) {
-    let response;
-    try {
-      response = await call(`${kioskApi}/officer/${path}`, body);
-    } catch {
-      return "failed";
-    }
-    const info = await response.json().catch(() => ({}));
-    const code = info.error?.code;
-    const wrong = code === "wrong_credentials";
-    if (!wrong && code !== "pin_setup_required") answered(response);
-    if (response.ok) state.officer = info.officer ?? null;
-    await changed();
-    if (response.ok) return "ok";
-    if (code === "pin_setup_required") return "choose";
-    if (response.status === 400 && path === "pin") return "weak";
-    return wrong ? "wrong" : response.status === 429 ? "limited" : "failed";
-  }
-
   window.addEventListener("online", () => {
     failures = 0;
     beat();
@@ -151,5 +130,6 @@ export function createLink({ responsesUrl, kioskApi, version, queue, heartbeatMs
   });
   setInterval(beat, heartbeatMs);
   beat();
-  return { state, drain, beat, changed, noteError, staff };
+  // call and answered also serve staff.js.
+  return { state, drain, beat, changed, noteError, call, answered, kioskApi };
 }

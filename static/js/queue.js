@@ -1,9 +1,8 @@
-// The tablet's outbox of ratings: IndexedDB with strict durability (on disk before the
-// thank-you shows), else localStorage. An item leaves only once the server acknowledged it,
-// or refused it for good (then it is kept aside for staff, never dropped).
+// The tablet's outbox: IndexedDB with strict durability (on disk before the thank-you), else
+// localStorage. An item leaves once acknowledged, or refused for good (then kept aside).
 const OUTBOX = "outbox";
 const REJECTED = "rejected";
-// Also where version 0.1 queued ratings: moved into IndexedDB on start.
+// Also version 0.1's outbox: moved into IndexedDB on start.
 const LS_OUTBOX = "hailong.outbox";
 const LS_REJECTED = "hailong.rejected";
 
@@ -19,7 +18,7 @@ function openDb() {
   });
 }
 
-// Resolves once the transaction has committed, with the result of the request `work` returns.
+// Resolves once committed, with the result of the request `work` returns.
 function run(db, stores, mode, work) {
   return new Promise((resolve, reject) => {
     const tx = db.transaction(stores, mode, { durability: mode === "readwrite" ? "strict" : "default" });
@@ -31,7 +30,7 @@ function run(db, stores, mode, work) {
 
 function read(key) {
   try {
-    // Version 0.1 stored {payload, attempts, nextAt}; the rating's own id is the key.
+    // Version 0.1 stored {payload, attempts, nextAt}; the id is the key.
     return JSON.parse(localStorage.getItem(key) || "[]").map((item) => ({ id: item.payload.id, ...item }));
   } catch {
     return [];
@@ -59,7 +58,7 @@ export async function openQueue(onError) {
   const dropLocal = (id) => write(LS_OUTBOX, read(LS_OUTBOX).filter((item) => item.id !== id));
 
   return {
-    // IndexedDB first; localStorage when it fails (it is read below in any case).
+    // IndexedDB first; localStorage when it fails.
     async add(payload) {
       const item = { id: payload.id, payload };
       if (db) {
@@ -69,7 +68,7 @@ export async function openQueue(onError) {
           failed(error);
         }
       }
-      write(LS_OUTBOX, [...read(LS_OUTBOX), item]);
+      write(LS_OUTBOX, [...read(LS_OUTBOX).filter((stored) => stored.id !== item.id), item]);
     },
     // Oldest first, from both stores.
     async all() {

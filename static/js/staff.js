@@ -21,9 +21,30 @@ function choosing(panel, credentials) {
   if (credentials) $(".choose-pin input", panel).focus();
 }
 
+// Officer sign-in and sign-out: "ok", "choose" (a PIN), "weak", "wrong" (code, PIN or badge),
+// "limited" (too many tries on this kiosk, or this officer's PIN locked) or "failed".
+async function staff(link, path, body) {
+  let response;
+  try {
+    response = await link.call(`${link.kioskApi}/officer/${path}`, body);
+  } catch {
+    return "failed";
+  }
+  const info = await response.json().catch(() => ({}));
+  const code = info.error?.code;
+  const wrong = code === "wrong_credentials";
+  if (!wrong && code !== "pin_setup_required") link.answered(response);
+  if (response.ok) link.state.officer = info.officer ?? null;
+  await link.changed();
+  if (response.ok) return "ok";
+  if (code === "pin_setup_required") return "choose";
+  if (response.status === 400 && path === "pin") return "weak";
+  return wrong ? "wrong" : response.status === 429 ? "limited" : "failed";
+}
+
 async function send(panel, link, path, body) {
   say(panel, "");
-  const outcome = await link.staff(path, body);
+  const outcome = await staff(link, path, body);
   if (outcome === "choose") return choosing(panel, { officer: body.officer, setup_code: body.pin });
   if (outcome === "ok") {
     choosing(panel, null);

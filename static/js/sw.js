@@ -47,9 +47,11 @@ async function page(request) {
       fetch(request),
       new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), PAGE_TIMEOUT_MS)),
     ]);
-    // A 403 (tablet unpaired) is the truth and is shown; a server error is not.
+    // The "pair this tablet" page (no-store) is the truth and is shown, but never kept in
+    // place of the rating screen; a server error is not shown.
     if (response.status >= 500) throw new Error(`HTTP ${response.status}`);
-    if (response.ok && request.url === PAGE) await cache.put(PAGE, response.clone());
+    const keep = !/no-store/.test(response.headers.get("Cache-Control") || "");
+    if (response.ok && keep && request.url === PAGE) await cache.put(PAGE, response.clone());
     return response;
   } catch (error) {
     return (await cache.match(PAGE)) || Response.error();

@@ -91,6 +91,8 @@ def measure_taps(page: Page, db, samples: int = SAMPLES) -> list[float]:
     for i in range(samples):
         choice(page, "overall", "very_satisfied" if i % 2 else "satisfied").tap()
         expect(page.locator(".thanks-screen")).to_be_visible()
+        # The offer of a comment comes with the thank-you, not before it.
+        expect(page.locator(".thanks-screen .add-comment")).to_be_visible()
         timings.append(page.evaluate(TAP_TO_THANKS))
         expect_reset(page)
     return timings

@@ -19,13 +19,16 @@ from surveys.models import KioskDevice, Response
 from tests.browser.conftest import THANKS_SECONDS, axe_violations
 from tests.browser.test_kiosk_flow import (
     SHOTS,
+    answer_keys,
     choice,
     expect_reset,
     headline,
     next_citizen,
+    outbox_is_empty,
     pair_kiosk,
     queue_counts,
     stored_responses,
+    wait_for_queue,
 )
 from tests.conftest import give_pin
 
@@ -141,6 +144,9 @@ def test_back_goes_to_the_previous_question_and_lets_the_citizen_change_the_answ
     page.locator(".kiosk .actions .back").tap()
     choice(page, "overall", "satisfied").tap()
     expect(page.locator(".thanks-screen")).to_be_visible()
+    # The rating stored at the first tap was not sent yet: the changed answer replaces it.
+    assert wait_for_queue(page, 1)["outbox"] == 1
+    next_citizen(page)
     found = stored_responses(db)
     assert len(found) == 1 and found[0].headline_polarity == 1
 
@@ -188,7 +194,7 @@ class TestMinimumInterval:
         # After the interval the next citizen's rating counts.
         page.clock.run_for(self.MIN_INTERVAL_SECONDS * 1000 - THANKS_SECONDS * 1000)
         choice(page, "overall", "satisfied").tap()
-        expect(page.locator(".thanks-screen")).to_be_visible()
+        next_citizen(page)
         assert len(stored_responses(db, at_least=2)) == 2
 
 
@@ -204,7 +210,9 @@ class TestIdle:
             "KIOSK_IDLE_WARNING_SECONDS": self.WARNING_MS // 1000,
         }
 
-    def test_idle_warning_then_reset_clears_every_input(self, live_server, page, db, city):
+    def test_idle_warning_then_reset_clears_every_input_and_keeps_the_rating(
+        self, live_server, page, db, city
+    ):
         pair_kiosk(page, live_server, db)
         page.locator(".langs a[lang='en']").tap()
         choice(page, "overall", "not_satisfied").tap()
@@ -225,9 +233,12 @@ class TestIdle:
         expect(warning).to_be_hidden()
         expect_reset(page)
         expect(page.locator("html")).to_have_attribute("lang", "vi")
-        # Nothing was sent: the citizen did not finish.
-        assert queue_counts(page)["outbox"] == 0
-        assert stored_responses(db, at_least=0) == []
+        # The citizen walked away, but had rated: the rating stored at the first tap is sent
+        # with the reasons confirmed after it; the comment, never sent, is not.
+        found = stored_responses(db)
+        assert len(found) == 1 and found[0].headline_polarity == -1
+        assert answer_keys(db, found[0]) == {"overall": ["not_satisfied"], "reasons": ["attitude"]}
+        outbox_is_empty(page)
 
     def test_more_time_keeps_the_answers(self, live_server, page, db, city):
         pair_kiosk(page, live_server, db)
@@ -288,17 +299,17 @@ def test_staff_corner_needs_a_hold_and_signs_an_officer_in_and_out(
     # rating is stamped after the sign-in, as it is at a real counter.
     page.clock.pause_at(datetime.now(UTC))
     choice(page, "overall", "very_satisfied").tap()
-    expect(page.locator(".thanks-screen")).to_be_visible()
+    next_citizen(page)
     first = stored_responses(db)
     assert [r.officer_id for r in first] == [city.officer.id]
 
-    next_citizen(page)
     open_staff_panel(page)
     panel.locator(".sign-out").tap()
     expect(panel.locator(".on-duty-none")).to_be_visible()
     panel.locator(".close").tap()
     expect(page.locator(".intro .on-duty")).to_be_hidden()
     choice(page, "overall", "satisfied").tap()
+    next_citizen(page)
     found = stored_responses(db, at_least=2)
     later = [r for r in found if r.id != first[0].id]
     assert [r.officer_id for r in later] == [None]
@@ -339,6 +350,13 @@ def test_every_screen_is_accessible_with_big_targets(live_server, page, db, city
     expect(page.locator(".thanks-screen")).to_be_visible()
     smallest.append(check_screen(page, "4-thanks"))
     next_citizen(page)
+    choice(page, "overall", "very_satisfied").tap()
+    expect(page.locator(".thanks-screen .add-comment")).to_be_visible()
+    smallest.append(check_screen(page, "4-thanks-offers-a-comment"))
+    page.locator(".thanks-screen .add-comment").tap()
+    smallest.append(check_screen(page, "4-comment-after-praise"))
+    page.locator(".kiosk .actions .skip-step").tap()
+    next_citizen(page)
 
     page.locator(".bigger").tap()
     smallest.append(check_screen(page, "5-larger-text"))
@@ -366,6 +384,9 @@ def test_every_screen_is_accessible_with_big_targets(live_server, page, db, city
     device.revoke(surveys.db.utcnow())
     db.commit()
     choice(page, "overall", "satisfied").tap()
+    # The rating is sent when its thank-you ends; the server's 401 then says "not connected".
+    expect(page.locator(".thanks-screen")).to_be_visible()
+    page.clock.run_for(THANKS_SECONDS * 1000)
     expect(page.locator(".not-connected")).to_be_visible()
     smallest.append(check_screen(page, "8-not-connected"))
     print(f"\nsmallest touch target: {min(smallest):.0f} px")

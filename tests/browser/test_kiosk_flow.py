@@ -180,9 +180,17 @@ def test_pair_a_kiosk_tap_a_rating_see_it_counted(live_server, page, db, city, m
 
     thanks = page.locator(".thanks-screen")
     expect(thanks).to_be_visible()
+    # The thank-you comes at once and offers a comment; the rating is on the tablet already,
+    # held back while the citizen may still add to it.
+    expect(thanks.locator(".add-comment")).to_be_visible()
     shot(page, "kiosk-4-thanks")
     expect(headline(page)).to_be_hidden()
+    assert wait_for_queue(page, 1)["outbox"] == 1
+    assert stored_responses(db, at_least=0) == []
 
+    # Nothing more from the citizen: the thank-you runs its time and the rating is sent.
+    page.clock.run_for(THANKS_SECONDS * 1000)
+    expect_reset(page)
     found = stored_responses(db)
     assert len(found) == 1
     response = found[0]
@@ -197,8 +205,6 @@ def test_pair_a_kiosk_tap_a_rating_see_it_counted(live_server, page, db, city, m
     summary = get_json(f"{live_server}/api/v1/offices/O1/summary", token)
     assert summary["office"] == "O1"
     assert summary["responses"] == 1
-
-    next_citizen(page)
     shot(page, "kiosk-5-after-reset")
 
 
@@ -249,13 +255,24 @@ def test_negative_rating_asks_reasons_then_comment(live_server, page, db, city, 
 
 def test_unpaired_tablet_shows_not_connected(live_server, new_page, city, shot):
     page = new_page()
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
 
-    response = page.goto(f"{live_server}/kiosk")
+    response = page.goto(f"{live_server}/kiosk", wait_until="networkidle")
 
-    assert response is not None and response.status == 403
+    assert response is not None and response.status == 200
     expect(page.locator(".unpaired")).to_be_visible()
+    expect(page.locator("h1")).to_have_text("Kết nối máy tính bảng với quầy")
     expect(page.locator("#kiosk")).to_have_count(0)
     shot(page, "kiosk-6-unpaired")
+    # Nothing the tablet's console would report as an error: no 403, no missing favicon.
+    assert errors == [] and failed == []
+    fetched = page.evaluate(
+        "fetch('/favicon.ico').then(async (r) => [r.status, (await r.arrayBuffer()).byteLength])"
+    )
+    assert fetched[0] == 200 and fetched[1] > 1000
 
 
 def test_skip_is_offered_only_on_the_comment_step(live_server, page, db, city):
@@ -289,3 +306,73 @@ def test_kiosk_screens_have_no_wcag_violations(live_server, page, db, city):
     choice(page, "overall", "not_satisfied").tap()
     expect(page.locator("fieldset[data-key='reasons']")).to_be_visible()
     assert axe_violations(page) == []
+
+
+def text_answers(db, response: Response) -> list[str]:
+    return db.scalars(
+        select(Answer.text).where(Answer.response_id == response.id, Answer.text.is_not(None))
+    ).all()
+
+
+def test_praise_can_carry_a_comment(live_server, page, db, city, shot):
+    """After a positive answer the thank-you comes at once and offers the comment; the rating
+    was stored on the tablet at that first tap, and the comment is added to the same rating."""
+    pair_kiosk(page, live_server, db)
+
+    choice(page, "overall", "very_satisfied").tap()
+
+    thanks = page.locator(".thanks-screen")
+    expect(thanks).to_be_visible()
+    assert wait_for_queue(page, 1)["outbox"] == 1  # stored at the first tap
+    thanks.locator(".add-comment").tap()
+
+    comment = page.locator("[data-key='comment']")
+    expect(comment).to_be_visible()
+    expect(thanks).to_be_hidden()
+    actions = page.locator(".kiosk .actions")
+    expect(actions.locator(".skip-step")).to_be_visible()
+    expect(actions.locator(".send")).to_be_visible()
+    expect(actions.locator(".back")).to_be_hidden()
+    shot(page, "kiosk-4b-comment-after-praise")
+    comment.locator("textarea").fill("Cán bộ hướng dẫn rất tận tình, cảm ơn!")
+    actions.locator(".send").tap()
+
+    expect(thanks).to_be_visible()
+    expect(thanks.locator(".add-comment")).to_be_hidden()
+    found = stored_responses(db)
+    assert len(found) == 1 and found[0].headline_polarity == 1
+    assert answer_keys(db, found[0])["overall"] == ["very_satisfied"]
+    assert text_answers(db, found[0]) == ["Cán bộ hướng dẫn rất tận tình, cảm ơn!"]
+    outbox_is_empty(page)
+    next_citizen(page)
+    expect(thanks.locator(".add-comment")).to_be_hidden()
+
+
+def test_the_comment_is_skipped_in_one_tap(live_server, page, db, city):
+    pair_kiosk(page, live_server, db)
+    choice(page, "overall", "satisfied").tap()
+    page.locator(".thanks-screen .add-comment").tap()
+    page.locator("[data-key='comment'] textarea").fill("không gửi")
+
+    page.locator(".kiosk .actions .skip-step").tap()
+
+    expect(page.locator(".thanks-screen")).to_be_visible()
+    found = stored_responses(db)
+    assert len(found) == 1 and text_answers(db, found[0]) == []
+    next_citizen(page)
+
+
+def test_a_rating_held_for_its_comment_survives_a_reload(live_server, page, db, city):
+    """The tab dies while the citizen writes: the rating of the first tap is sent on reload."""
+    pair_kiosk(page, live_server, db)
+    choice(page, "overall", "very_satisfied").tap()
+    page.locator(".thanks-screen .add-comment").tap()
+    page.locator("[data-key='comment'] textarea").fill("unfinished")
+
+    page.reload()
+
+    expect(page.locator("#kiosk.js")).to_be_attached()
+    found = stored_responses(db)
+    assert len(found) == 1 and found[0].headline_polarity == 1
+    assert text_answers(db, found[0]) == []
+    outbox_is_empty(page)

@@ -124,7 +124,9 @@ def test_fits_small_phones_with_large_targets(new_page, live_server, city, width
     page = phone(new_page, viewport={"width": width, "height": height})
     page.goto(f"{live_server}/s/OFFICR1", wait_until="networkidle")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    for box in page.locator("label.choice:visible, button.send, .langs a").all():
+    targets = page.locator("label.choice:visible, button.choice, button.send, .langs a").all()
+    assert len(targets) >= 6  # the five answers of the one-tap first step, a language
+    for box in targets:
         size = box.bounding_box()
         assert size["height"] >= 48 and size["width"] >= 48
 
@@ -167,6 +169,10 @@ def test_citizen_pages_have_no_axe_violations(new_page, live_server, db, city, t
     choice(page, "overall", "not_satisfied").tap()
     assert axe_violations(page) == []
     _axe_clean(page, f"{live_server}/s/OFFICR1?lang=en", 200)
+    page.locator("button.choice[value='not_satisfied']").tap()
+    page.wait_for_url(f"{live_server}/s/OFFICR1/more")
+    page.wait_for_load_state("networkidle")
+    assert axe_violations(page) == []  # the optional second step, in English
     _axe_clean(page, f"{live_server}/s/COUNTR1/thanks", 200)
     _axe_clean(page, f"{live_server}/s", 200)
     _axe_clean(page, f"{live_server}/s?code=NOPE999", 404)
@@ -243,3 +249,73 @@ def test_badge_and_ticket_sheets_print_one_a4_page_per_sheet(new_page, live_serv
     card = page.locator("section.card").bounding_box()
     # 85.6 × 54 mm at 96 px per inch.
     assert abs(card["width"] - 323.5) < 2 and abs(card["height"] - 204.1) < 2
+
+
+def officer_answers(db, response: Response) -> list[tuple[str, str]]:
+    rows = db.execute(
+        select(Question.key, Choice.key, Answer.text)
+        .join(Question, Question.id == Answer.question_id)
+        .outerjoin(Choice, Choice.id == Answer.choice_id)
+        .where(Answer.response_id == response.id)
+    ).all()
+    return sorted((q, c or t) for q, c, t in rows)
+
+
+def test_officer_survey_in_two_steps_with_javascript_off(new_page, live_server, db, city):
+    """Headline first, one tap, stored at once; the conduct values as an optional step."""
+    page = phone(new_page)
+    page.goto(f"{live_server}/s/OFFICR1", wait_until="networkidle")
+    first_height = page.evaluate("document.documentElement.scrollHeight")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "issue12-phone-step-1.png"), full_page=True)
+    expect(page.locator("button.choice")).to_have_count(5)
+    expect(page.locator("fieldset[data-key='discipline']")).to_have_count(0)
+
+    page.locator("button.choice[value='satisfied']").tap()
+
+    page.wait_for_url(f"{live_server}/s/OFFICR1/more")
+    page.wait_for_load_state("networkidle")
+    # Stored after the first step: a citizen who stops here has rated.
+    (response,) = stored(db)
+    assert response.channel == "qr" and response.headline_polarity == 1
+    assert officer_answers(db, response) == [("overall", "satisfied")]
+    expect(page.locator("section.thanks h1")).to_be_visible()
+    second_height = page.evaluate("document.documentElement.scrollHeight")
+    page.screenshot(path=str(SHOTS / "issue12-phone-step-2.png"), full_page=True)
+    print(f"\nofficer survey at 390x844: step 1 {first_height} px, step 2 {second_height} px")
+    # The one-tap step fits the phone's screen; the whole survey was about 2,500 px.
+    assert first_height <= 844
+
+    choice(page, "discipline", "very_satisfied").tap()
+    choice(page, "friendliness", "satisfied").tap()
+    page.locator("textarea[name='comment']").fill("Cán bộ hướng dẫn tận tình")
+    page.locator("button.send").tap()
+
+    page.wait_for_url(f"{live_server}/s/OFFICR1/thanks")
+    page.wait_for_load_state("networkidle")
+    db.expire_all()
+    (same,) = stored(db)
+    assert same.id == response.id
+    assert officer_answers(db, same) == [
+        ("comment", "Cán bộ hướng dẫn tận tình"),
+        ("discipline", "very_satisfied"),
+        ("friendliness", "satisfied"),
+        ("overall", "satisfied"),
+    ]
+
+
+def test_officer_survey_done_after_one_tap(new_page, live_server, db, city):
+    page = phone(new_page)
+    page.goto(f"{live_server}/s/OFFICR1", wait_until="networkidle")
+    page.locator("button.choice[value='very_dissatisfied']").tap()
+    page.wait_for_url(f"{live_server}/s/OFFICR1/more")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("fieldset[data-key='reasons']")).to_be_visible()
+
+    page.locator(".finish a").tap()
+
+    page.wait_for_url(f"{live_server}/s/OFFICR1/thanks")
+    page.wait_for_load_state("networkidle")
+    (response,) = stored(db)
+    assert response.headline_polarity == -1
+    assert officer_answers(db, response) == [("overall", "very_dissatisfied")]
