@@ -343,6 +343,16 @@ class TestSignInThrottle:
         assert sign_in(attacker).status_code == 429
         assert sign_in(client).status_code == 302
 
+    def test_the_known_browser_cookie_is_httponly_and_secure_behind_https(
+        self, other_app, city, make_user
+    ):
+        make_user()
+        secure = other_app(SESSION_COOKIE_SECURE=True).test_client()
+        signed = sign_in(secure)
+        known = [c for c in signed.headers.getlist("Set-Cookie") if c.startswith("hailong_known=")]
+        assert len(known) == 1
+        assert "HttpOnly" in known[0] and "Secure" in known[0] and "Path=/login" in known[0]
+
     def test_a_foreign_known_browser_cookie_does_not_help(self, app, client, city, make_user, db):
         make_user()
         make_user("other@example.vn", "manager", "O1")
