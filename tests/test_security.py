@@ -773,6 +773,12 @@ class TestSecondFactor:
             second_factor(browser, attempt)
             assert opens_dashboard(browser) is expected
         assert len(audit_actions(db, "user.recovery_code_used")) == 2
+        methods = [e.after["method"] for e in audit_actions(db, "auth.second_factor")]
+        assert methods == ["recovery_code", "recovery_code"]
+        failed = audit_actions(db, "auth.second_factor_failed")
+        assert [(e.actor_id, e.actor_email, e.after) for e in failed] == [
+            (None, "manager@example.vn", {"method": "recovery_code"})
+        ]
 
     def test_renewing_codes_and_turning_off_need_the_password(
         self, app, client, city, make_user, db
