@@ -218,8 +218,39 @@ class TestSessions:
         other = app.test_client()
         sign_in(client)
         sign_in(other)
-        post_form(client, "/account", "/account/sessions/end")
+        refused = post_form(
+            client,
+            "/account",
+            "/account/sessions/end",
+            {"session_id": "all", "password": "not my password"},
+        )
+        assert refused.status_code == 400 and opens_dashboard(other)
+        post_form(
+            client, "/account", "/account/sessions/end", {"session_id": "all", "password": PASSWORD}
+        )
         assert not opens_dashboard(client)
+        assert not opens_dashboard(other)
+
+    def test_one_chosen_browser_is_signed_out(self, app, client, city, make_user, db):
+        user = make_user()
+        other, third = app.test_client(), app.test_client()
+        for browser in (client, other, third):
+            sign_in(browser)
+        listed = client.get("/account?lang=en").get_data(as_text=True)
+        ids = re.findall(r'name="session_id" value="(\d+)"', listed)
+        assert len(ids) == 3 and "this browser" in listed
+        newest_other = db.scalars(
+            select(UserSession.id)
+            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+            .order_by(UserSession.id)
+        ).all()[1]  # the second browser's session
+        post_form(
+            client,
+            "/account",
+            "/account/sessions/end",
+            {"session_id": str(newest_other), "password": PASSWORD},
+        )
+        assert opens_dashboard(client) and opens_dashboard(third)
         assert not opens_dashboard(other)
 
     def test_switching_an_account_off_ends_its_sessions_at_once(self, app, client, city, make_user):
