@@ -204,7 +204,7 @@ def remember_browser(response, login: str):
         max_age=KNOWN_BROWSER_AGE,
         httponly=True,
         samesite="Lax",
-        secure=bool(request.environ.get("wsgi.url_scheme") == "https"),
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]) or request.is_secure,
         path="/login",
     )
     return response

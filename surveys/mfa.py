@@ -113,21 +113,40 @@ def verify(session: Session, user: User, code: str, *, now: datetime) -> bool:
     if step is not None:
         user.totp_last_step = step
         session.flush()
+        _record(session, user, "auth.second_factor", now, "totp")
         return True
     if len(code) != 10:
+        _record(session, user, "auth.second_factor_failed", now, "totp")
         return False
     unused = session.scalars(
         select(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
     ).all()
     recovery = next((r for r in unused if check_password_hash(r.code_hash, code)), None)
     if recovery is None:
+        _record(session, user, "auth.second_factor_failed", now, "recovery_code")
         return False
     recovery.used_at = now
     session.flush()
     audit.record(
         session, user, "user.recovery_code_used", now=now, subject_type="user", subject=user.email
     )
+    _record(session, user, "auth.second_factor", now, "recovery_code")
     return True
+
+
+def _record(session: Session, user: User, action: str, now: datetime, method: str) -> None:
+    """Audit the second step of a sign-in; a failure is recorded without an actor, as a failed
+    password is."""
+    audit.record(
+        session,
+        user if action == "auth.second_factor" else None,
+        action,
+        now=now,
+        subject_type="user",
+        subject=user.email,
+        actor_email=user.email,
+        after={"method": method},
+    )
 
 
 def recovery_codes_left(session: Session, user: User) -> int:

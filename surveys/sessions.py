@@ -102,6 +102,20 @@ def end_session(session: Session, secret: str | None, *, now: datetime) -> None:
     )
 
 
+def end_session_by_id(session: Session, user: User, session_id: int, *, now: datetime) -> None:
+    """End one of ``user``'s own sessions, chosen from their list; another's is ignored."""
+    session.execute(
+        update(UserSession)
+        .where(
+            UserSession.id == session_id,
+            UserSession.user_id == user.id,
+            UserSession.ended_at.is_(None),
+        )
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def end_all_sessions(
     session: Session, user: User, *, now: datetime, keep_secret: str | None = None
 ) -> int:

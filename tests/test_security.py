@@ -218,8 +218,39 @@ class TestSessions:
         other = app.test_client()
         sign_in(client)
         sign_in(other)
-        post_form(client, "/account", "/account/sessions/end")
+        refused = post_form(
+            client,
+            "/account",
+            "/account/sessions/end",
+            {"session_id": "all", "password": "not my password"},
+        )
+        assert refused.status_code == 400 and opens_dashboard(other)
+        post_form(
+            client, "/account", "/account/sessions/end", {"session_id": "all", "password": PASSWORD}
+        )
         assert not opens_dashboard(client)
+        assert not opens_dashboard(other)
+
+    def test_one_chosen_browser_is_signed_out(self, app, client, city, make_user, db):
+        user = make_user()
+        other, third = app.test_client(), app.test_client()
+        for browser in (client, other, third):
+            sign_in(browser)
+        listed = client.get("/account?lang=en").get_data(as_text=True)
+        ids = re.findall(r'name="session_id" value="(\d+)"', listed)
+        assert len(ids) == 3 and "this browser" in listed
+        newest_other = db.scalars(
+            select(UserSession.id)
+            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+            .order_by(UserSession.id)
+        ).all()[1]  # the second browser's session
+        post_form(
+            client,
+            "/account",
+            "/account/sessions/end",
+            {"session_id": str(newest_other), "password": PASSWORD},
+        )
+        assert opens_dashboard(client) and opens_dashboard(third)
         assert not opens_dashboard(other)
 
     def test_switching_an_account_off_ends_its_sessions_at_once(self, app, client, city, make_user):
@@ -342,6 +373,16 @@ class TestSignInThrottle:
             fail(attacker)
         assert sign_in(attacker).status_code == 429
         assert sign_in(client).status_code == 302
+
+    def test_the_known_browser_cookie_is_httponly_and_secure_behind_https(
+        self, other_app, city, make_user
+    ):
+        make_user()
+        secure = other_app(SESSION_COOKIE_SECURE=True).test_client()
+        signed = sign_in(secure)
+        known = [c for c in signed.headers.getlist("Set-Cookie") if c.startswith("hailong_known=")]
+        assert len(known) == 1
+        assert "HttpOnly" in known[0] and "Secure" in known[0] and "Path=/login" in known[0]
 
     def test_a_foreign_known_browser_cookie_does_not_help(self, app, client, city, make_user, db):
         make_user()
@@ -763,6 +804,12 @@ class TestSecondFactor:
             second_factor(browser, attempt)
             assert opens_dashboard(browser) is expected
         assert len(audit_actions(db, "user.recovery_code_used")) == 2
+        methods = [e.after["method"] for e in audit_actions(db, "auth.second_factor")]
+        assert methods == ["recovery_code", "recovery_code"]
+        failed = audit_actions(db, "auth.second_factor_failed")
+        assert [(e.actor_id, e.actor_email, e.after) for e in failed] == [
+            (None, "manager@example.vn", {"method": "recovery_code"})
+        ]
 
     def test_renewing_codes_and_turning_off_need_the_password(
         self, app, client, city, make_user, db

@@ -13,6 +13,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,6 +26,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from kiosk.auth import (
     begin_session,
+    current_session,
     current_user,
     end_this_session,
     enrolling_user,
@@ -106,7 +108,12 @@ def _password_errors(form, error: DomainError) -> None:
         getattr(form, field).errors = [message]
 
 
-def _page(form: TokenForm | None = None, new_token: str | None = None, status: int = 200):
+def _page(
+    form: TokenForm | None = None,
+    new_token: str | None = None,
+    status: int = 200,
+    sessions_form: ConfirmPasswordForm | None = None,
+):
     user = current_user()
     db = get_session()
     now = utcnow()
@@ -123,6 +130,8 @@ def _page(form: TokenForm | None = None, new_token: str | None = None, status: i
             live_sessions=sessions.live_sessions(
                 db, user, now=now, lifetimes=settings().session_lifetimes
             ),
+            this_session_id=current_session().id,
+            sessions_form=sessions_form or ConfirmPasswordForm(),
             max_days=settings().api_token_max_lifetime.days,
         ),
         status,
@@ -207,14 +216,28 @@ def change_password():
 
 @bp.post("/sessions/end")
 @login_required
-def end_all_sessions():
-    """Sign out everywhere: every session of the account ends, this one included."""
-    if not ActionForm().validate_on_submit():
+def end_sessions():
+    """Sign out one chosen browser, or everywhere (this one included); the password is asked
+    again, so someone who found a signed-in browser cannot sign its owner out elsewhere."""
+    user = current_user()
+    form = ConfirmPasswordForm()
+    if not _password_confirmed(user, form):
+        return _page(sessions_form=form, status=400)
+    chosen = request.form.get("session_id", "all")
+    db = get_session()
+    if chosen == "all":
+        sessions.end_all_sessions(db, user, now=utcnow())
+        end_this_session()
+        flash(_("You were signed out everywhere."))
+        return redirect(url_for("auth.login"))
+    if not chosen.isdigit():
         abort(400)
-    sessions.end_all_sessions(get_session(), current_user(), now=utcnow())
-    end_this_session()
-    flash(_("You were signed out everywhere."))
-    return redirect(url_for("auth.login"))
+    if int(chosen) == current_session().id:
+        end_this_session()
+        return redirect(url_for("auth.login"))
+    sessions.end_session_by_id(db, user, int(chosen), now=utcnow())
+    flash(_("That browser was signed out."))
+    return redirect(url_for(".index"))
 
 
 # The second factor --------------------------------------------------------------------------
