@@ -276,7 +276,9 @@ def bench_reports(backend: Backend, runs: int) -> dict:
                 with maker() as session:
                     found = session.get(Office, office.id)
                     start = time.perf_counter()
-                    outcome = reports.office_summary(session, found, period, min_n=10)
+                    outcome = reports.office_summary(
+                        session, found, period, min_n=10, min_officer_n=30
+                    )
                     return time.perf_counter() - start, outcome
 
             def overview(_i, period=period):
@@ -322,7 +324,9 @@ def _query_plans(engine: Engine, maker, office_id: int, period: DateRange) -> li
         clock.recorded = []
         with maker() as session:
             offices = session.scalars(select(Office).order_by(Office.name)).all()
-            reports.office_summary(session, session.get(Office, office_id), period, min_n=10)
+            reports.office_summary(
+                session, session.get(Office, office_id), period, min_n=10, min_officer_n=30
+            )
             reports.offices_overview(session, offices, period, min_n=10)
         recorded = [
             (sql, params) for sql, params in clock.recorded if re.search(r"\bresponse\b", sql)

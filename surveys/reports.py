@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -11,6 +11,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from surveys.figures import (
+    ANSWERED,
+    AnswerCount,
+    QuestionFigures,
+    QuestionSummary,
+    question_figures,
+)
 from surveys.models import (
     Answer,
     Choice,
@@ -24,39 +31,19 @@ from surveys.models import (
     Ticket,
 )
 from surveys.periods import DateRange
-from surveys.stats import Rate, choice_score, mean_score, satisfaction_rate
+from surveys.stats import Rate, satisfaction_rate
 
 
-@dataclass
-class QuestionSummary:
-    key: str
-    kind: str
-    n: int = 0
-    positives: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
-    scores: list[tuple[float, int]] = field(default_factory=list)
-    #: (Vietnamese, English) of the question and of each choice, for display.
-    texts: tuple[str, str] = ("", "")
-    choice_texts: dict[str, tuple[str, str]] = field(default_factory=dict)
+@dataclass(frozen=True)
+class PlaceRate:
+    """A counter's or officer's satisfaction over the period (hidden below its minimum)."""
 
-    def text(self, locale: str) -> str:
-        return self.texts[1] if locale == "en" else self.texts[0]
+    code: str
+    name: str
+    satisfaction: Rate
 
-    def choice_text(self, key: str, locale: str) -> str:
-        vi, en = self.choice_texts.get(key, (key, key))
-        return en if locale == "en" else vi
-
-    def as_dict(self, min_n: int) -> dict:
-        rate = satisfaction_rate(self.positives, self.n, min_n)
-        has_rate = self.kind in ("scale", "choice")
-        return {
-            "n": self.n,
-            "rate": rate.rate if has_rate else None,
-            "ci_low": rate.ci_low if has_rate else None,
-            "ci_high": rate.ci_high if has_rate else None,
-            "mean_score": mean_score(self.scores) if self.n >= min_n else None,
-            "counts": self.counts,
-        }
+    def as_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, **self.satisfaction.as_dict()}
 
 
 @dataclass
@@ -64,12 +51,20 @@ class OfficeSummary:
     office: Office
     period: DateRange
     responses: int
+    #: The headline question's rate, pooled over every survey version (a rate is comparable
+    #: across scales; counts and mean scores are not, see surveys/figures.py).
     satisfaction: Rate
-    questions: dict[str, QuestionSummary]
+    figures: QuestionFigures
     min_n: int
     #: Responses that redeemed a one-time ticket (proof of a real visit).
     verified: int = 0
     tickets: TicketFigures | None = None
+    counters: list[PlaceRate] = field(default_factory=list)
+    officers: list[PlaceRate] = field(default_factory=list)
+
+    @property
+    def questions(self) -> dict[str, QuestionSummary]:
+        return self.figures.questions
 
     def as_dict(self) -> dict:
         return {
@@ -79,6 +74,9 @@ class OfficeSummary:
             "responses": self.responses,
             "satisfaction": self.satisfaction.as_dict(),
             "questions": {k: q.as_dict(self.min_n) for k, q in self.questions.items()},
+            "reasons": {k: r.as_dict() for k, r in self.figures.reasons.items()},
+            "counters": [c.as_dict() for c in self.counters],
+            "officers": [o.as_dict() for o in self.officers],
             "verified": self.verified,
             "tickets": (self.tickets or TicketFigures()).as_dict(),
         }
@@ -116,9 +114,9 @@ def ticket_figures(session: Session, office: Office, period: DateRange) -> Ticke
 
 
 def office_summary(
-    session: Session, office: Office, period: DateRange, *, min_n: int
+    session: Session, office: Office, period: DateRange, *, min_n: int, min_officer_n: int
 ) -> OfficeSummary:
-    """Return the office's satisfaction and per-question figures over ``period``."""
+    """Return the office's satisfaction, per-question, counter and officer figures."""
     start, end = period.utc_bounds(office.timezone)
     in_range = (
         Response.office_id == office.id,
@@ -139,7 +137,7 @@ def office_summary(
     choice_counts = session.execute(
         select(Answer.question_id, Answer.choice_id, func.count())
         .join(Response, Response.id == Answer.response_id)
-        .where(*in_range)
+        .where(*in_range, Answer.choice_id.is_not(None))
         .group_by(Answer.question_id, Answer.choice_id)
     ).all()
     answered = session.execute(
@@ -148,80 +146,35 @@ def office_summary(
         .where(*in_range)
         .group_by(Answer.question_id)
     ).all()
+    counts = [AnswerCount(q, c, n) for q, c, n in choice_counts]
+    counts += [AnswerCount(q, ANSWERED, n) for q, n in answered]
 
-    question_ids = {row[0] for row in answered}
-    questions = (
-        {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(question_ids)))}
-        if question_ids
-        else {}
-    )
-    choice_ids = {row[1] for row in choice_counts if row[1] is not None}
-    choices = (
-        {c.id: c for c in session.scalars(select(Choice).where(Choice.id.in_(choice_ids)))}
-        if choice_ids
-        else {}
-    )
-    levels = _levels(session, questions.values())
+    def places(column, model, minimum: int) -> list[PlaceRate]:
+        rows = session.execute(
+            select(
+                model.code,
+                model.name,
+                func.count(),
+                func.coalesce(func.sum(case((Response.headline_polarity == 1, 1), else_=0)), 0),
+            )
+            .join(model, model.id == column)
+            .where(*in_range)
+            .group_by(model.code, model.name)
+            .order_by(model.code)
+        ).all()
+        return [PlaceRate(c, name, satisfaction_rate(int(p), n, minimum)) for c, name, n, p in rows]
 
-    summaries: dict[str, QuestionSummary] = {}
-
-    # Headline, then rated questions, then follow-ups, then free text (surveys of different
-    # lengths would otherwise interleave by position).
-    def reading_order(q: Question):
-        return (not q.is_headline, q.show_if is not None, q.kind == "text", q.position, q.key)
-
-    for question in sorted(questions.values(), key=reading_order):
-        summaries.setdefault(
-            question.key,
-            QuestionSummary(
-                question.key, question.kind, texts=(question.text_vi, question.text_en)
-            ),
-        )
-    for question_id, count in answered:
-        summaries[questions[question_id].key].n += count
-    # Best choice first; across surveys of 3 and 5 levels, by polarity, then position.
-    rank = {"positive": 0, "neutral": 1, "negative": 2}
-
-    def best_first(row):
-        choice = choices.get(row[1])
-        return (rank.get(choice.polarity, 1), choice.position) if choice else (-1, -1)
-
-    choice_counts = sorted(choice_counts, key=best_first)
-    for question_id, choice_id, count in choice_counts:
-        if choice_id is None:
-            continue
-        question, choice = questions[question_id], choices[choice_id]
-        summary = summaries[question.key]
-        summary.counts[choice.key] = summary.counts.get(choice.key, 0) + count
-        summary.choice_texts[choice.key] = (choice.text_vi, choice.text_en)
-        if choice.polarity == "positive":
-            summary.positives += count
-        if question.kind == "scale":
-            score = choice_score(choice.position, levels[question.id])
-            if score is not None:
-                summary.scores.append((score, count))
     return OfficeSummary(
         office=office,
         period=period,
         responses=total,
         satisfaction=satisfaction_rate(positives, total, min_n),
-        questions=summaries,
+        figures=question_figures(session, counts),
         min_n=min_n,
         verified=int(verified),
         tickets=ticket_figures(session, office, period),
-    )
-
-
-def _levels(session: Session, questions: Iterable[Question]) -> dict[int, int]:
-    ids = [q.id for q in questions if q.kind == "scale"]
-    if not ids:
-        return {}
-    return dict(
-        session.execute(
-            select(Choice.question_id, func.count())
-            .where(Choice.question_id.in_(ids))
-            .group_by(Choice.question_id)
-        ).all()
+        counters=places(Response.counter_id, Counter, min_n),
+        officers=places(Response.officer_id, Officer, min_officer_n),
     )
 
 

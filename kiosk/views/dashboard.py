@@ -66,12 +66,15 @@ def office(code: str):
     config = settings()
     found = accounts.office_in_scope(db, current_user(), code)
     period, error = _period(found.timezone)
-    summary = reports.office_summary(db, found, period, min_n=config.min_responses)
+    summary = reports.office_summary(
+        db, found, period, min_n=config.min_responses, min_officer_n=config.min_officer_responses
+    )
     return render_template(
         "dashboard/office.html",
         office=found,
         summary=summary,
         figures=summary.as_dict(),
+        min_officer_n=config.min_officer_responses,
         period=period,
         date_error=error,
         min_n=config.min_responses,

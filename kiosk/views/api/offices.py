@@ -95,7 +95,13 @@ def _office_and_period(code: str) -> tuple[Office, DateRange]:
 @api_login_required
 def summary(code: str):
     office, period = _office_and_period(code)
-    result = reports.office_summary(get_session(), office, period, min_n=settings().min_responses)
+    result = reports.office_summary(
+        get_session(),
+        office,
+        period,
+        min_n=settings().min_responses,
+        min_officer_n=settings().min_officer_responses,
+    )
     return jsonify(result.as_dict())
 
 

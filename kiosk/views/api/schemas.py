@@ -388,9 +388,40 @@ class RateOut(BaseModel):
     ci_high: float | None
 
 
+class VersionFiguresOut(RateOut):
+    """One question of one survey version, on its own scale."""
+
+    survey: str
+    version: int
+    levels: int = Field(description="Choices of the question (a scale's levels)")
+    mean_score: float | None = Field(description="0–100, best choice 100; null below minimum")
+    counts: dict[str, int] = Field(description="Choice key → answers, best choice first")
+
+
 class QuestionFigures(RateOut):
+    """The rate is pooled across survey versions (it is comparable); the mean score and the
+    counts are given only when every answer came from one version, else null and {} (see
+    ``versions``): answers on different scales are never added together."""
+
     mean_score: float | None
     counts: dict[str, int]
+    versions: list[VersionFiguresOut]
+
+
+class ReasonOut(BaseModel):
+    n: int
+    charged_to_officer: bool = Field(
+        description="False for reasons about the process or premises, never held against "
+        "the officer"
+    )
+
+
+class PlaceRateOut(RateOut):
+    """A counter's or officer's rate: null below MIN_RESPONSES (counters) or
+    MIN_OFFICER_RESPONSES (officers)."""
+
+    code: str
+    name: str
 
 
 class TicketFiguresOut(BaseModel):
@@ -408,6 +439,9 @@ class SummaryOut(BaseModel):
     responses: int
     satisfaction: RateOut
     questions: dict[str, QuestionFigures]
+    reasons: dict[str, ReasonOut]
+    counters: list[PlaceRateOut]
+    officers: list[PlaceRateOut]
     verified: int
     tickets: TicketFiguresOut
 
