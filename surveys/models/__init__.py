@@ -6,6 +6,7 @@ from surveys.models.device import KioskDevice, OfficerShift, PairingCode
 from surveys.models.imports import OrgImport
 from surveys.models.org import Counter, Office, Officer, Unit, officer_counter
 from surveys.models.response import Answer, Response
+from surveys.models.rollup import Rollup
 from surveys.models.survey import Choice, Question, Survey, SurveyAssignment
 from surveys.models.target import Target
 from surveys.models.ticket import Ticket
@@ -24,6 +25,7 @@ __all__ = [
     "PairingCode",
     "Question",
     "Response",
+    "Rollup",
     "Survey",
     "SurveyAssignment",
     "Target",

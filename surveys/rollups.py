@@ -1,0 +1,274 @@
+"""Writing the rollups (surveys/models/rollup.py): with each counted response, when held
+ratings are accepted, and anew from the responses (``rebuild_rollups``).
+
+A response adds to the rollups in the transaction that stores it, and only when it is stored:
+a replay stores nothing (the insert of its id does nothing) and so adds nothing, and a held
+rating adds only once an administrator accepts it. The rollups are therefore never stale and
+never count a response twice. Each write is one upsert statement (``n = n + excluded.n``) whose
+rows are sorted by key, so two transactions lock shared rows in the same order and never
+deadlock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Insert, and_, delete, select, text
+from sqlalchemy.orm import Session
+
+from surveys.figures import ANSWERED
+from surveys.models import Answer, Office, Question, Response, Rollup
+from surveys.models.rollup import (
+    ANSWER_DAY,
+    COUNTER_DAY,
+    OFFICE_DAY,
+    OFFICE_HOUR,
+    OFFICER_ANSWER_DAY,
+    OFFICER_DAY,
+)
+from surveys.periods import FIRST_DAY, LAST_DAY, DateRange, to_local
+
+#: grain, office, local day, hour, counter, officer, channel, question, choice
+Key = tuple[int, int, date, int, int, int, str, int, int]
+KEY_COLUMNS = (
+    "grain",
+    "office_id",
+    "local_day",
+    "hour",
+    "counter_id",
+    "officer_id",
+    "channel",
+    "question_id",
+    "choice_id",
+)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What one counted response adds to the rollups."""
+
+    office_id: int
+    counter_id: int | None
+    officer_id: int | None
+    channel: str
+    #: When it was answered, in the office's time zone.
+    local_time: datetime
+    #: Of the headline answer: 1 positive, 0 neutral, -1 negative.
+    polarity: int
+    #: (question id, choice id), with ``ANSWERED`` once for each several-choice or free-text
+    #: question answered.
+    answers: tuple[tuple[int, int], ...]
+
+
+class Tally:
+    """Rollup increments gathered in memory, written by ``write``."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
+        self.responses = 0
+
+    def add(self, counted: Counted) -> None:
+        day, hour = counted.local_time.date(), counted.local_time.hour
+        office = counted.office_id
+        positive, negative = int(counted.polarity > 0), int(counted.polarity < 0)
+        keys = [
+            (OFFICE_DAY, office, day, 0, 0, 0, counted.channel, 0, 0),
+            (OFFICE_HOUR, office, day, hour, 0, 0, "", 0, 0),
+        ]
+        if counted.counter_id:
+            keys.append((COUNTER_DAY, office, day, 0, counted.counter_id, 0, "", 0, 0))
+        if counted.officer_id:
+            keys.append((OFFICER_DAY, office, day, 0, 0, counted.officer_id, "", 0, 0))
+        for key in keys:
+            row = self.rows[key]
+            row[0] += 1
+            row[1] += positive
+            row[2] += negative
+        for question_id, choice_id in counted.answers:
+            self.rows[(ANSWER_DAY, office, day, 0, 0, 0, "", question_id, choice_id)][0] += 1
+            if counted.officer_id:
+                key = (OFFICER_ANSWER_DAY, office, day, 0, 0, counted.officer_id, "", question_id)
+                self.rows[(*key, choice_id)][0] += 1
+        self.responses += 1
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def write(self, session: Session) -> None:
+        """Add the gathered increments to the rollups (one statement) and start afresh."""
+        if self.rows:
+            connection = session.connection()
+            connection.execute(
+                _upsert(connection.dialect.name),
+                [
+                    dict(zip(KEY_COLUMNS, key, strict=True), n=n, positives=p, negatives=m)
+                    for key, (n, p, m) in sorted(self.rows.items())
+                ],
+            )
+        self.rows.clear()
+        self.responses = 0
+
+
+_UPSERT: dict[str, Insert] = {}
+
+
+def _upsert(dialect: str) -> Insert:
+    """INSERT INTO rollup ... ON CONFLICT (key) DO UPDATE SET n = n + excluded.n, ..."""
+    if (statement := _UPSERT.get(dialect)) is not None:
+        return statement
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - the two engines the product supports
+        raise NotImplementedError(f"No upsert for {dialect}")
+    table = Rollup.__table__
+    insert = dialect_insert(table)
+    statement = insert.on_conflict_do_update(
+        index_elements=list(KEY_COLUMNS),
+        set_={
+            "n": table.c.n + insert.excluded.n,
+            "positives": table.c.positives + insert.excluded.positives,
+            "negatives": table.c.negatives + insert.excluded.negatives,
+        },
+    )
+    _UPSERT[dialect] = statement
+    return statement
+
+
+def add_response(session: Session, counted: Counted) -> None:
+    """Add one newly stored, counted response to the rollups; flush, never commit."""
+    tally = Tally()
+    tally.add(counted)
+    tally.write(session)
+
+
+# --------------------------------------------------------------------------- from stored rows
+
+
+_RESPONSE_COLUMNS = (
+    Response.id,
+    Response.office_id,
+    Response.counter_id,
+    Response.officer_id,
+    Response.channel,
+    Response.submitted_at,
+    Response.headline_polarity,
+)
+
+
+def _tally_rows(session: Session, rows: list, zones: dict[int, str], tally: Tally) -> None:
+    """Add stored responses (rows of ``_RESPONSE_COLUMNS``) and their answers to ``tally``."""
+    if not rows:
+        return
+    answers: dict[uuid.UUID, list[tuple[int, int]]] = defaultdict(list)
+    for response_id, question_id, choice_id, kind in session.execute(
+        select(Answer.response_id, Answer.question_id, Answer.choice_id, Question.kind)
+        .join(Question, Question.id == Answer.question_id)
+        .where(Answer.response_id.in_([row[0] for row in rows]))
+    ):
+        given = answers[response_id]
+        if choice_id is None:
+            given.append((question_id, ANSWERED))
+            continue
+        given.append((question_id, choice_id))
+        if kind == "multi" and (question_id, ANSWERED) not in given:
+            given.append((question_id, ANSWERED))
+    for id_, office_id, counter_id, officer_id, channel, submitted_at, polarity in rows:
+        tally.add(
+            Counted(
+                office_id,
+                counter_id,
+                officer_id,
+                channel,
+                to_local(submitted_at, zones[office_id]),
+                polarity,
+                tuple(answers.get(id_, ())),
+            )
+        )
+
+
+def _zones(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Office.id, Office.timezone)).all())
+
+
+def add_stored_responses(session: Session, response_ids: Iterable[uuid.UUID]) -> int:
+    """Add responses already stored (held ratings just accepted) to the rollups; flush only."""
+    ids = list(response_ids)
+    tally, zones = Tally(), _zones(session)
+    for start in range(0, len(ids), 2000):
+        rows = session.execute(
+            select(*_RESPONSE_COLUMNS).where(
+                Response.id.in_(ids[start : start + 2000]), Response.is_counted
+            )
+        ).all()
+        _tally_rows(session, rows, zones, tally)
+    counted = tally.responses
+    tally.write(session)
+    return counted
+
+
+def _batches(
+    session: Session, office_id: int, start: datetime, end: datetime, size: int
+) -> Iterator[list]:
+    """Yield the office's counted responses in [start, end), oldest first, ``size`` at a time."""
+    last = None
+    while True:
+        query = (
+            select(*_RESPONSE_COLUMNS)
+            .where(
+                Response.office_id == office_id,
+                Response.submitted_at >= start,
+                Response.submitted_at < end,
+                Response.is_counted,
+            )
+            .order_by(Response.submitted_at, Response.id)
+            .limit(size)
+        )
+        if last is not None:
+            query = query.where(
+                (Response.submitted_at > last[0])
+                | (and_(Response.submitted_at == last[0], Response.id > last[1]))
+            )
+        rows = session.execute(query).all()
+        if not rows:
+            return
+        yield rows
+        last = (rows[-1][5], rows[-1][0])
+
+
+def rebuild_rollups(
+    session: Session,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    batch_size: int = 20_000,
+) -> int:
+    """Recompute the rollups of the local days [start, end] (all days when not given) from the
+    counted responses; return how many responses were counted. Flush, never commit.
+
+    On PostgreSQL the rollup table is locked against writers (readers go on) until the caller
+    commits, so a response stored meanwhile waits and is added once, after the recount.
+    """
+    period = DateRange(start or FIRST_DAY, end or LAST_DAY)
+    if session.connection().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE rollup IN SHARE ROW EXCLUSIVE MODE"))
+    session.execute(
+        delete(Rollup).where(Rollup.local_day >= period.start, Rollup.local_day <= period.end)
+    )
+    zones = _zones(session)
+    counted = 0
+    tally = Tally()
+    for office_id, zone in sorted(zones.items()):
+        low, high = period.utc_bounds(zone)
+        for rows in _batches(session, office_id, low, high, batch_size):
+            _tally_rows(session, rows, zones, tally)
+            counted += len(rows)
+            if len(tally) >= 50_000:
+                tally.write(session)
+        tally.write(session)
+    return counted
