@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Flask
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_date, format_decimal, format_percent, get_locale
 
 
 def percent1(value: float | None) -> str:
@@ -34,8 +34,11 @@ def format_number(value: int | float | None) -> str:
 
 
 def short_day(day: date) -> str:
-    """Format a day as dd/mm/yyyy in Vietnamese, the language's short form otherwise."""
-    return format_date(day, format="short")
+    """Format a day as dd/mm/yyyy in Vietnamese (Babel's short form drops the century), the
+    language's medium form otherwise."""
+    if str(get_locale() or "vi").startswith("vi"):
+        return format_date(day, format="dd/MM/yyyy")
+    return format_date(day, format="medium")
 
 
 def init_app(app: Flask) -> None:

@@ -1,23 +1,19 @@
-"""Office summaries and exports, over inclusive calendar days in the office's time zone."""
+"""Exports and ticket figures, over inclusive calendar days in the office's time zone.
+
+Every other figure is read from the rollups (surveys/insights.py).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from surveys.figures import (
-    ANSWERED,
-    AnswerCount,
-    QuestionFigures,
-    QuestionSummary,
-    question_figures,
-)
 from surveys.models import (
     Answer,
     Choice,
@@ -31,55 +27,6 @@ from surveys.models import (
     Ticket,
 )
 from surveys.periods import DateRange
-from surveys.stats import Rate, satisfaction_rate
-
-
-@dataclass(frozen=True)
-class PlaceRate:
-    """A counter's or officer's satisfaction over the period (hidden below its minimum)."""
-
-    code: str
-    name: str
-    satisfaction: Rate
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "name": self.name, **self.satisfaction.as_dict()}
-
-
-@dataclass
-class OfficeSummary:
-    office: Office
-    period: DateRange
-    responses: int
-    #: The headline question's rate, pooled over every survey version (a rate is comparable
-    #: across scales; counts and mean scores are not, see surveys/figures.py).
-    satisfaction: Rate
-    figures: QuestionFigures
-    min_n: int
-    #: Responses that redeemed a one-time ticket (proof of a real visit).
-    verified: int = 0
-    tickets: TicketFigures | None = None
-    counters: list[PlaceRate] = field(default_factory=list)
-    officers: list[PlaceRate] = field(default_factory=list)
-
-    @property
-    def questions(self) -> dict[str, QuestionSummary]:
-        return self.figures.questions
-
-    def as_dict(self) -> dict:
-        return {
-            "office": self.office.code,
-            "from": self.period.start.isoformat(),
-            "to": self.period.end.isoformat(),
-            "responses": self.responses,
-            "satisfaction": self.satisfaction.as_dict(),
-            "questions": {k: q.as_dict(self.min_n) for k, q in self.questions.items()},
-            "reasons": {k: r.as_dict() for k, r in self.figures.reasons.items()},
-            "counters": [c.as_dict() for c in self.counters],
-            "officers": [o.as_dict() for o in self.officers],
-            "verified": self.verified,
-            "tickets": (self.tickets or TicketFigures()).as_dict(),
-        }
 
 
 @dataclass(frozen=True)
@@ -111,119 +58,6 @@ def ticket_figures(session: Session, office: Office, period: DateRange) -> Ticke
         ).where(Ticket.office_id == office.id, Ticket.issued_at >= start, Ticket.issued_at < end)
     ).one()
     return TicketFigures(issued, int(responded))
-
-
-def office_summary(
-    session: Session, office: Office, period: DateRange, *, min_n: int, min_officer_n: int
-) -> OfficeSummary:
-    """Return the office's satisfaction, per-question, counter and officer figures."""
-    start, end = period.utc_bounds(office.timezone)
-    in_range = (
-        Response.office_id == office.id,
-        Response.submitted_at >= start,
-        Response.submitted_at < end,
-        Response.is_counted,
-    )
-    total, positives, verified = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((Response.headline_polarity == 1, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Response.is_verified.is_(True), 1), else_=0)), 0),
-        )
-        .select_from(Response)
-        .where(*in_range)
-    ).one()
-
-    choice_counts = session.execute(
-        select(Answer.question_id, Answer.choice_id, func.count())
-        .join(Response, Response.id == Answer.response_id)
-        .where(*in_range, Answer.choice_id.is_not(None))
-        .group_by(Answer.question_id, Answer.choice_id)
-    ).all()
-    answered = session.execute(
-        select(Answer.question_id, func.count(func.distinct(Answer.response_id)))
-        .join(Response, Response.id == Answer.response_id)
-        .where(*in_range)
-        .group_by(Answer.question_id)
-    ).all()
-    counts = [AnswerCount(q, c, n) for q, c, n in choice_counts]
-    counts += [AnswerCount(q, ANSWERED, n) for q, n in answered]
-
-    def places(column, model, minimum: int) -> list[PlaceRate]:
-        rows = session.execute(
-            select(
-                model.code,
-                model.name,
-                func.count(),
-                func.coalesce(func.sum(case((Response.headline_polarity == 1, 1), else_=0)), 0),
-            )
-            .join(model, model.id == column)
-            .where(*in_range)
-            .group_by(model.code, model.name)
-            .order_by(model.code)
-        ).all()
-        return [PlaceRate(c, name, satisfaction_rate(int(p), n, minimum)) for c, name, n, p in rows]
-
-    return OfficeSummary(
-        office=office,
-        period=period,
-        responses=total,
-        satisfaction=satisfaction_rate(positives, total, min_n),
-        figures=question_figures(session, counts),
-        min_n=min_n,
-        verified=int(verified),
-        tickets=ticket_figures(session, office, period),
-        counters=places(Response.counter_id, Counter, min_n),
-        officers=places(Response.officer_id, Officer, min_officer_n),
-    )
-
-
-@dataclass(frozen=True)
-class OfficeRow:
-    """One line of the dashboard: an office and its satisfaction over the period."""
-
-    office: Office
-    satisfaction: Rate
-    #: Responses that redeemed a ticket.
-    verified: int = 0
-
-
-def offices_overview(
-    session: Session, offices: list[Office], period: DateRange, *, min_n: int
-) -> list[OfficeRow]:
-    """Return each office's satisfaction, one grouped query per time zone."""
-    by_zone: dict[str, list[Office]] = defaultdict(list)
-    for office in offices:
-        by_zone[office.timezone].append(office)
-    counts: dict[int, tuple[int, int]] = {}
-    verified: dict[int, int] = {}
-    for zone, members in by_zone.items():
-        start, end = period.utc_bounds(zone)
-        rows = session.execute(
-            select(
-                Response.office_id,
-                func.count(),
-                func.sum(case((Response.headline_polarity == 1, 1), else_=0)),
-                func.sum(case((Response.is_verified.is_(True), 1), else_=0)),
-            )
-            .where(
-                Response.office_id.in_([o.id for o in members]),
-                Response.submitted_at >= start,
-                Response.submitted_at < end,
-                Response.is_counted,
-            )
-            .group_by(Response.office_id)
-        ).all()
-        counts.update({office_id: (n, int(pos or 0)) for office_id, n, pos, _ in rows})
-        verified.update({office_id: int(v or 0) for office_id, _, _, v in rows})
-    return [
-        OfficeRow(
-            o,
-            satisfaction_rate(counts.get(o.id, (0, 0))[1], counts.get(o.id, (0, 0))[0], min_n),
-            verified.get(o.id, 0),
-        )
-        for o in offices
-    ]
 
 
 CSV_BASE_COLUMNS = [

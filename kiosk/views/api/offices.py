@@ -14,8 +14,8 @@ from kiosk.auth import api_login_required, current_user
 from kiosk.database import get_session
 from kiosk.settings import settings
 from kiosk.views.api.openapi import MANAGER, Answer, error, operation
-from kiosk.views.api.schemas import DateRangeQuery, OfficeOut, SummaryOut
-from surveys import accounts, reports
+from kiosk.views.api.schemas import DateRangeQuery, OfficeOut, SummaryOut, SummaryQuery
+from surveys import accounts, insights, reports
 from surveys.db import utcnow
 from surveys.models import Office
 from surveys.periods import DateRange, local_today
@@ -25,7 +25,9 @@ bp = Blueprint("api_offices", __name__, url_prefix="/api/v1")
 
 _OFFICE = {"code": "An office code"}
 _OFFICE_ANSWERS = {
-    400: error("A bound of the range is not a date (YYYY-MM-DD)"),
+    400: error(
+        "A bound of the range is not a date (YYYY-MM-DD), or the interval is not day, week or month"
+    ),
     401: error("Not signed in"),
     403: error("Outside the caller's scope"),
     404: error("Unknown office"),
@@ -85,9 +87,10 @@ def _office_and_period(code: str) -> tuple[Office, DateRange]:
 @operation(
     method="get",
     path="/offices/{code}/summary",
-    summary="Satisfaction and per-question figures over inclusive local calendar days",
+    summary="Satisfaction, trend, counters, officers, reasons and heatmap over inclusive local "
+    "calendar days, read from the rollups",
     path_params=_OFFICE,
-    query=DateRangeQuery,
+    query=SummaryQuery,
     security=MANAGER,
     answers={200: Answer("The figures", SummaryOut), **_OFFICE_ANSWERS},
 )
@@ -95,12 +98,14 @@ def _office_and_period(code: str) -> tuple[Office, DateRange]:
 @api_login_required
 def summary(code: str):
     office, period = _office_and_period(code)
-    result = reports.office_summary(
+    config = settings()
+    result = insights.office_insight(
         get_session(),
         office,
         period,
-        min_n=settings().min_responses,
-        min_officer_n=settings().min_officer_responses,
+        interval=insights.parse_interval(request.args.get("interval")),
+        min_n=config.min_responses,
+        min_officer_n=config.min_officer_responses,
     )
     return jsonify(result.as_dict())
 

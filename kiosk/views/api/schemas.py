@@ -308,6 +308,12 @@ class DateRangeQuery(Body):
     to: date | None = Field(None, description="Default: today in the office's time zone")
 
 
+class SummaryQuery(DateRangeQuery):
+    interval: Literal["day", "week", "month"] | None = Field(
+        None, description="Of the trend; default: days up to 62 days, weeks up to 550, months"
+    )
+
+
 # Responses -----------------------------------------------------------------------------------
 
 
@@ -430,18 +436,51 @@ class TicketFiguresOut(BaseModel):
     response_rate: float | None
 
 
+class TrendPointOut(RateOut):
+    period: date = Field(
+        description="First day of the day, ISO week (Monday) or month, clipped to the range"
+    )
+
+
+class ChangeOut(BaseModel):
+    difference: float | None = Field(description="Rate minus the previous period's rate")
+    z: float | None = Field(description="Two-proportion z statistic (pooled standard error)")
+    significant: bool = Field(description="|z| > 1.96: a real change at 95 %")
+
+
+class HeatCellOut(BaseModel):
+    n: int
+    rate: float | None
+
+
+class ChannelsOut(BaseModel):
+    kiosk: int
+    qr: int
+    ticket: int
+
+
 class SummaryOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     office: str
     from_: date = Field(alias="from")
     to: date
+    interval: Literal["day", "week", "month"]
     responses: int
     satisfaction: RateOut
+    previous: RateOut = Field(description="The same number of days just before 'from'")
+    change: ChangeOut
+    channels: ChannelsOut
     questions: dict[str, QuestionFigures]
     reasons: dict[str, ReasonOut]
+    trend: list[TrendPointOut]
     counters: list[PlaceRateOut]
     officers: list[PlaceRateOut]
+    heatmap: list[list[HeatCellOut]] = Field(
+        description="7 weekdays (Monday first) × 24 hours in the office's time zone",
+        min_length=7,
+        max_length=7,
+    )
     verified: int
     tickets: TicketFiguresOut
 
