@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from surveys.comments import mask_personal_data
 from surveys.models import (
     Answer,
     Choice,
@@ -77,12 +78,20 @@ CSV_BASE_COLUMNS = [
 
 
 def response_rows(
-    session: Session, office: Office, period: DateRange, *, batch_size: int = 2000
+    session: Session,
+    office: Office,
+    period: DateRange,
+    *,
+    locale: str | None = None,
+    mask: bool = False,
+    batch_size: int = 2000,
 ) -> Iterator[list[str]]:
     """Yield a header and then one row per response, oldest first, in the office's local time.
 
     Question columns are the union of the keys of the surveys answered in the period;
-    several choices of one question are joined with ";".
+    several choices of one question are joined with ";". With a ``locale`` the question columns
+    are headed by the question's text and answers are the choices' texts in that language (else
+    keys). ``mask`` hides phone, e-mail and ID numbers in free text (surveys/comments.py).
     """
     start, end = period.utc_bounds(office.timezone)
     zone = ZoneInfo(office.timezone)
@@ -92,13 +101,18 @@ def response_rows(
         Response.submitted_at < end,
         Response.is_counted,
     )
-    question_keys = session.scalars(
-        select(Question.key)
+    asked = session.execute(
+        select(Question.key, Question.text_vi, Question.text_en)
         .where(Question.survey_id.in_(select(Response.survey_id).where(*in_range).distinct()))
-        .group_by(Question.key)
-        .order_by(func.min(Question.position), Question.key)
+        .order_by(Question.position, Question.key, Question.survey_id.desc())
     ).all()
-    yield CSV_BASE_COLUMNS + list(question_keys)
+    headings: dict[str, str] = {}
+    for key, text_vi, text_en in asked:
+        headings.setdefault(key, text_en if locale == "en" else text_vi)
+    question_keys = list(headings)
+    yield CSV_BASE_COLUMNS + (
+        [headings[k] for k in question_keys] if locale else list(question_keys)
+    )
 
     last: tuple[datetime, object] | None = None
     while True:
@@ -133,14 +147,27 @@ def response_rows(
         if not batch:
             return
         answers: dict = defaultdict(lambda: defaultdict(list))
-        for response_id, key, choice_key, text in session.execute(
-            select(Answer.response_id, Question.key, Choice.key, Answer.text)
+        for response_id, key, choice_key, text_vi, text_en, text in session.execute(
+            select(
+                Answer.response_id,
+                Question.key,
+                Choice.key,
+                Choice.text_vi,
+                Choice.text_en,
+                Answer.text,
+            )
             .join(Question, Question.id == Answer.question_id)
             .outerjoin(Choice, Choice.id == Answer.choice_id)
             .where(Answer.response_id.in_([row[0] for row in batch]))
             .order_by(Answer.id)
         ):
-            answers[response_id][key].append(choice_key if choice_key is not None else text)
+            if choice_key is None:
+                value = mask_personal_data(text) if mask else text
+            elif locale:
+                value = text_en if locale == "en" else text_vi
+            else:
+                value = choice_key
+            answers[response_id][key].append(value)
         for row in batch:
             given = answers[row[0]]
             yield [

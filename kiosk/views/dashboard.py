@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from babel.dates import get_day_names
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
@@ -179,4 +181,54 @@ def officer(code: str):
         min_n=config.min_responses,
         min_officer_n=config.min_officer_responses,
         default_days=config.default_range_days,
+    )
+
+
+def _month(value: str | None, timezone: str) -> DateRange:
+    """Return the local calendar month of ?month=YYYY-MM (default: the last full month)."""
+    today = local_today(timezone, utcnow())
+    first = None
+    if value and len(value) == 7 and value[4] == "-" and value.replace("-", "").isdigit():
+        year, month = int(value[:4]), int(value[5:])
+        if 1 <= year <= 9998 and 1 <= month <= 12:
+            first = date(year, month, 1)
+    if first is None:
+        first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return DateRange(first, following - timedelta(days=1))
+
+
+@bp.get("/dashboard/offices/<code>/report")
+@login_required
+def monthly_report(code: str):
+    """A month's figures of one office on A4, to print and sign."""
+    db = get_session()
+    config = settings()
+    found = accounts.office_in_scope(db, current_user(), code)
+    period = _month(request.args.get("month"), found.timezone)
+    insight = insights.office_insight(
+        db,
+        found,
+        period,
+        interval="day",
+        min_n=config.min_responses,
+        min_officer_n=config.min_officer_responses,
+    )
+    label = _period_label("day")
+    return render_template(
+        "dashboard/report.html",
+        office=found,
+        summary=insight,
+        trend=charts.line(insight.trend, label=label, percent=percent),
+        value_lines=[
+            (q, charts.line(q.points, height=120, label=label, percent=percent))
+            for q in insight.question_trends
+        ],
+        reason_bars=charts.reason_bars(insight.reason_trend),
+        period_label=label,
+        period=period,
+        month=period.start.strftime("%Y-%m"),
+        min_n=config.min_responses,
+        min_officer_n=config.min_officer_responses,
+        today=local_today(found.timezone, utcnow()),
     )

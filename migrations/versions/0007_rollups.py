@@ -1,4 +1,5 @@
-"""Rollups: per-office daily counts written with each response, so dashboards never scan them
+"""Rollups: per-office daily counts written with each response, so dashboards never scan them;
+comments marked handled
 
 Revision ID: 0007
 Revises: 0005
@@ -48,5 +49,27 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "comment_review",
+        sa.Column("response_id", sa.Uuid(), nullable=False),
+        sa.Column("handled_at", sa.DateTime(), nullable=False),
+        sa.Column("handled_by_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["handled_by_id"],
+            ["user_account.id"],
+            name="fk_comment_review_handled_by_id_user_account",
+        ),
+        sa.ForeignKeyConstraint(
+            ["response_id"],
+            ["response.id"],
+            name="fk_comment_review_response_id_response",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("response_id", name="pk_comment_review"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("comment_review")
     op.drop_table("rollup")

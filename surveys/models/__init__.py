@@ -2,6 +2,7 @@
 
 from surveys.models.account import ApiToken, User
 from surveys.models.audit import AuditEntry
+from surveys.models.comment import CommentReview
 from surveys.models.device import KioskDevice, OfficerShift, PairingCode
 from surveys.models.imports import OrgImport
 from surveys.models.org import Counter, Office, Officer, Unit, officer_counter
@@ -16,6 +17,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Choice",
+    "CommentReview",
     "Counter",
     "KioskDevice",
     "Office",

@@ -10,12 +10,18 @@ from itertools import chain, islice
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from sqlalchemy.orm import selectinload
 
+from kiosk import exports
 from kiosk.auth import api_login_required, current_user
 from kiosk.database import get_session
 from kiosk.settings import settings
 from kiosk.views.api.openapi import MANAGER, Answer, error, operation
-from kiosk.views.api.schemas import DateRangeQuery, OfficeOut, SummaryOut, SummaryQuery
-from surveys import accounts, insights, reports
+from kiosk.views.api.schemas import (
+    ExportQuery,
+    OfficeOut,
+    SummaryOut,
+    SummaryQuery,
+)
+from surveys import accounts, insights
 from surveys.db import utcnow
 from surveys.models import Office
 from surveys.periods import DateRange, local_today
@@ -113,9 +119,10 @@ def summary(code: str):
 @operation(
     method="get",
     path="/offices/{code}/responses.csv",
-    summary="One row per response, in the office's local time",
+    summary="One row per response, in the office's local time, with headers and answers in the "
+    "caller's language (codes with codes=1); free text masked for non-administrators",
     path_params=_OFFICE,
-    query=DateRangeQuery,
+    query=ExportQuery,
     security=MANAGER,
     answers={
         200: Answer(
@@ -128,7 +135,9 @@ def summary(code: str):
 @api_login_required
 def responses_csv(code: str):
     office, period = _office_and_period(code)
-    rows = reports.response_rows(get_session(), office, period)
+    rows = exports.response_rows(
+        get_session(), office, period, current_user(), codes=exports.codes_wanted()
+    )
     # Read the header and the first batch now, so a failure is an error answer, not a file
     # cut off after its headers were sent.
     first = list(islice(rows, 2))
@@ -155,3 +164,41 @@ def responses_csv(code: str):
 def _defuse(cell: str) -> str:
     """Stop a spreadsheet from running a citizen's comment as a formula."""
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+@operation(
+    method="get",
+    path="/offices/{code}/responses.xlsx",
+    summary="A workbook: one sheet of responses (as the CSV), one of the period's figures",
+    path_params=_OFFICE,
+    query=ExportQuery,
+    security=MANAGER,
+    answers={
+        200: Answer(
+            "XLSX",
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            schema={"type": "string", "format": "binary"},
+        ),
+        **_OFFICE_ANSWERS,
+    },
+)
+@bp.get("/offices/<code>/responses.xlsx")
+@api_login_required
+def responses_xlsx(code: str):
+    office, period = _office_and_period(code)
+    db = get_session()
+    config = settings()
+    rows = exports.response_rows(db, office, period, current_user(), codes=exports.codes_wanted())
+    insight = insights.office_insight(
+        db,
+        office,
+        period,
+        min_n=config.min_responses,
+        min_officer_n=config.min_officer_responses,
+    )
+    filename = f"hailong-{office.code}-{period.start}-{period.end}.xlsx"
+    return Response(
+        exports.workbook(rows, insight),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -314,6 +314,55 @@ class SummaryQuery(DateRangeQuery):
     )
 
 
+class ExportQuery(DateRangeQuery):
+    codes: Literal["0", "1"] | None = Field(
+        None, description="1: machine keys (column names, choice keys) instead of words"
+    )
+
+
+class RankingsQuery(DateRangeQuery):
+    unit: str | None = Field(None, description="Only the offices of this unit's subtree")
+
+
+class CommentsQuery(DateRangeQuery):
+    office: str | None = Field(None, description="Only this office's comments")
+    page: int = Field(1, ge=1, le=10_000)
+
+
+class RankingOut(BaseModel):
+    office: str
+    name: str
+    unit: str
+    n: int
+    rate: float | None = Field(description="Null below MIN_RESPONSES")
+    ci_low: float | None
+    ci_high: float | None
+    shrunken_rate: float | None = Field(description="Null without any response")
+    rank: int | None
+    overlaps_next: bool = Field(description="Its 95 % interval overlaps the next office's")
+
+
+class CommentOut(BaseModel):
+    id: str
+    office: str
+    counter: str | None
+    officer: str | None
+    submitted_at: str = Field(description="Local time of the office, ISO 8601 with its offset")
+    channel: Literal["kiosk", "qr", "ticket"]
+    rating: str = Field(description="The headline answer's choice key")
+    polarity: int = Field(ge=-1, le=1)
+    reasons: list[str]
+    text: str = Field(description="Phone, e-mail and ID numbers masked for non-administrators")
+    handled: bool
+    note: str
+
+
+class CommentsOut(BaseModel):
+    comments: list[CommentOut]
+    page: int
+    next_page: int | None
+
+
 # Responses -----------------------------------------------------------------------------------
 
 
