@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, delete, select, text
+from sqlalchemy import and_, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from surveys.figures import ANSWERED
@@ -259,6 +259,11 @@ def rebuild_rollups(
         delete(Rollup).where(Rollup.local_day >= period.start, Rollup.local_day <= period.end)
     )
     zones = _zones(session)
+    if session.connection().dialect.name == "postgresql":
+        return sum(
+            _rebuild_in_postgresql(session, office_id, zone, period)
+            for office_id, zone in sorted(zones.items())
+        )
     counted = 0
     tally = Tally()
     for office_id, zone in sorted(zones.items()):
@@ -270,3 +275,69 @@ def rebuild_rollups(
                 tally.write(session)
         tally.write(session)
     return counted
+
+
+#: The rollups of one office's responses, computed inside PostgreSQL: the same rows as ``Tally``
+#: (the recount test compares both with an independent count), without moving the responses
+#: through Python: a year of a busy city is recounted in seconds, not minutes.
+_REBUILD_SQL = """
+WITH counted AS (
+    SELECT r.id, r.office_id, COALESCE(r.counter_id, 0) AS counter_id,
+           COALESCE(r.officer_id, 0) AS officer_id, r.channel,
+           (r.headline_polarity > 0)::int AS positive, (r.headline_polarity < 0)::int AS negative,
+           (r.submitted_at AT TIME ZONE 'UTC') AT TIME ZONE :zone AS local_time
+    FROM response r
+    WHERE r.office_id = :office AND r.is_suspect IS FALSE
+      AND r.submitted_at >= :low AND r.submitted_at < :high
+), answered AS (
+    SELECT c.office_id, c.officer_id, c.local_time::date AS local_day, a.question_id,
+           COALESCE(a.choice_id, 0) AS choice_id, q.kind, a.response_id
+    FROM counted c JOIN answer a ON a.response_id = c.id JOIN question q ON q.id = a.question_id
+), choices AS (
+    SELECT office_id, officer_id, local_day, question_id, choice_id, count(*) AS n
+    FROM answered WHERE choice_id <> 0 GROUP BY 1, 2, 3, 4, 5
+    UNION ALL
+    SELECT office_id, officer_id, local_day, question_id, 0, count(DISTINCT response_id)
+    FROM answered WHERE kind IN ('multi', 'text') GROUP BY 1, 2, 3, 4
+)
+INSERT INTO rollup (grain, office_id, local_day, hour, counter_id, officer_id, channel,
+                    question_id, choice_id, n, positives, negatives)
+SELECT 1, office_id, local_time::date, 0, 0, 0, channel, 0, 0,
+       count(*), sum(positive), sum(negative)
+FROM counted GROUP BY office_id, local_time::date, channel
+UNION ALL
+SELECT 2, office_id, local_time::date, extract(hour FROM local_time)::int, 0, 0, '', 0, 0,
+       count(*), sum(positive), sum(negative)
+FROM counted GROUP BY office_id, local_time::date, extract(hour FROM local_time)::int
+UNION ALL
+SELECT 3, office_id, local_time::date, 0, counter_id, 0, '', 0, 0,
+       count(*), sum(positive), sum(negative)
+FROM counted WHERE counter_id <> 0 GROUP BY office_id, local_time::date, counter_id
+UNION ALL
+SELECT 4, office_id, local_time::date, 0, 0, officer_id, '', 0, 0,
+       count(*), sum(positive), sum(negative)
+FROM counted WHERE officer_id <> 0 GROUP BY office_id, local_time::date, officer_id
+UNION ALL
+SELECT 5, office_id, local_day, 0, 0, 0, '', question_id, choice_id, sum(n), 0, 0
+FROM choices GROUP BY office_id, local_day, question_id, choice_id
+UNION ALL
+SELECT 6, office_id, local_day, 0, 0, officer_id, '', question_id, choice_id, n, 0, 0
+FROM choices WHERE officer_id <> 0
+"""
+
+
+def _rebuild_in_postgresql(session: Session, office_id: int, zone: str, period: DateRange) -> int:
+    """Insert one office's rollups of ``period`` (already deleted); return its responses."""
+    low, high = period.utc_bounds(zone)
+    params = {"office": office_id, "zone": zone, "low": low, "high": high}
+    session.execute(text(_REBUILD_SQL), params)
+    return session.scalar(
+        select(func.count())
+        .select_from(Response)
+        .where(
+            Response.office_id == office_id,
+            Response.is_counted,
+            Response.submitted_at >= low,
+            Response.submitted_at < high,
+        )
+    )
