@@ -102,8 +102,11 @@ class HeatCell:
     level: float
 
 
-def heatmap(grid: list[list[Counts]], *, cell: int = 22) -> tuple[list[HeatCell], list[int]]:
-    """Return the cells of a weekday × hour grid, limited to the hours with any response."""
+def heatmap(
+    grid: list[list[Counts]], *, cell: int = 22
+) -> tuple[list[HeatCell], list[int], dict[tuple[int, int], HeatCell]]:
+    """Return the cells of a weekday × hour grid, limited to the hours with any response, the
+    hours shown, and the cells by (weekday, hour) for the text table."""
     hours = [h for h in range(24) if any(grid[d][h].n for d in range(7))] or list(range(7, 18))
     busiest = max((c.n for day in grid for c in day), default=0)
     cells = [
@@ -118,7 +121,7 @@ def heatmap(grid: list[list[Counts]], *, cell: int = 22) -> tuple[list[HeatCell]
         for day in range(7)
         for column, hour in enumerate(hours)
     ]
-    return cells, hours
+    return cells, hours, {(c.weekday, c.hour): c for c in cells}
 
 
 @dataclass(frozen=True)

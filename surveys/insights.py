@@ -541,11 +541,21 @@ def _answer_trends(
     question_ids = {row[1] for row in answer_rows}
     if not question_ids:
         return [], []
-    questions = {
-        q.id: q for q in session.scalars(select(Question).where(Question.id.in_(question_ids)))
-    }
+    # Plain tuples: this loop sees every (period, question, choice) row of the range.
+    rated_questions: dict[int, tuple[str, tuple[str, str], tuple]] = {}
+    reason_questions: set[int] = set()
+    for q in session.scalars(select(Question).where(Question.id.in_(question_ids))):
+        if q.kind == "scale" and not q.is_headline and q.show_if is None:
+            rated_questions[q.id] = (q.key, (q.text_vi, q.text_en), (q.position, q.key))
+        elif is_reason_question(q):
+            reason_questions.add(q.id)
     choices = {
-        c.id: c for c in session.scalars(select(Choice).where(Choice.question_id.in_(question_ids)))
+        c_id: (polarity, charged)
+        for c_id, polarity, charged in session.execute(
+            select(Choice.id, Choice.polarity, Choice.is_charged_to_officer).where(
+                Choice.question_id.in_(question_ids)
+            )
+        )
     }
     rated: dict[str, dict[date, Counts]] = defaultdict(lambda: defaultdict(Counts))
     texts: dict[str, tuple[str, str]] = {}
@@ -553,18 +563,20 @@ def _answer_trends(
     person: dict[date, int] = defaultdict(int)
     process: dict[date, int] = defaultdict(int)
     for start, question_id, choice_id, n in answer_rows:
-        question, choice = questions[question_id], choices.get(choice_id)
+        choice = choices.get(choice_id)
         if choice is None:
             continue
-        start, n = _as_date(start), int(n)
-        if question.kind == "scale" and not question.is_headline and question.show_if is None:
-            positive = n if choice.polarity == "positive" else 0
-            negative = n if choice.polarity == "negative" else 0
-            rated[question.key][start] += Counts(n, positive, negative)
-            texts.setdefault(question.key, (question.text_vi, question.text_en))
-            order.setdefault(question.key, (question.position, question.key))
-        elif is_reason_question(question):
-            (person if choice.is_charged_to_officer else process)[start] += n
+        polarity, charged = choice
+        if question_id in rated_questions:
+            key, question_texts, position = rated_questions[question_id]
+            n = int(n)
+            rated[key][_as_date(start)] += Counts(
+                n, n if polarity == "positive" else 0, n if polarity == "negative" else 0
+            )
+            texts.setdefault(key, question_texts)
+            order.setdefault(key, position)
+        elif question_id in reason_questions:
+            (person if charged else process)[_as_date(start)] += int(n)
     trends = [
         QuestionTrend(key, texts[key], _trend(rated[key], period, interval, min_n))
         for key in sorted(rated, key=lambda k: order[k])
