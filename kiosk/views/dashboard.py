@@ -206,15 +206,19 @@ def monthly_report(code: str):
     config = settings()
     found = accounts.office_in_scope(db, current_user(), code)
     period = _month(request.args.get("month"), found.timezone)
-    insight = insights.office_insight(
-        db,
-        found,
-        period,
-        interval="day",
-        min_n=config.min_responses,
-        min_officer_n=config.min_officer_responses,
-    )
-    label = _period_label("day")
+    for interval in ("day", "week"):
+        insight = insights.office_insight(
+            db,
+            found,
+            period,
+            interval=interval,
+            min_n=config.min_responses,
+            min_officer_n=config.min_officer_responses,
+        )
+        # By day when most days have enough responses to show, else by week.
+        if sum(p.satisfaction.is_shown for p in insight.trend) * 2 >= len(insight.trend):
+            break
+    label = _period_label(insight.interval)
     return render_template(
         "dashboard/report.html",
         office=found,
