@@ -238,3 +238,16 @@ def test_a_control_character_in_a_name_does_not_break_the_workbook(client, db, c
     assert answer.status_code == 200
     summary = list(load_workbook(io.BytesIO(answer.data))["Tổng hợp"].values)
     assert any(r and r[0] == "Quầy: Quầy 1" for r in summary)
+
+
+def test_office_page_shows_its_latest_comments_masked(client, db, city, make_user, login):
+    for i in range(7):
+        comment(db, "COUNTR1", f"Góp ý {i}: gọi 0912345678", day=date(2026, 3, 1 + i))
+    make_user(scope="O1")
+    login()
+    html = client.get("/dashboard/offices/O1?from=2026-03-01&to=2026-03-31").get_data(
+        as_text=True
+    )
+    latest = html[html.index("Góp ý gần đây") :]
+    assert "Góp ý 6: gọi ***" in latest and "Góp ý 2" in latest and "Góp ý 1" not in latest
+    assert "0912345678" not in html

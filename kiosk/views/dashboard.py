@@ -15,7 +15,7 @@ from kiosk.auth import current_user, login_required
 from kiosk.database import get_session
 from kiosk.i18n import percent
 from kiosk.settings import settings
-from surveys import accounts, insights
+from surveys import accounts, comments, insights
 from surveys.db import utcnow
 from surveys.errors import NotFound, ValidationError
 from surveys.models import Office, Officer
@@ -118,8 +118,12 @@ def office(code: str):
         min_officer_n=config.min_officer_responses,
     )
     label = _period_label(insight.interval)
+    latest = comments.find_comments(
+        db, current_user(), comments.CommentFilter(period, office_code=found.code), per_page=5
+    )
     return render_template(
         "dashboard/office.html",
+        latest_comments=latest,
         office=found,
         summary=insight,
         trend=charts.line(insight.trend, label=label, percent=percent),
