@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Date, cast, func, literal_column, select
+from sqlalchemy import Date, Integer, cast, extract, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from surveys.errors import Reason, ValidationError
@@ -129,6 +129,18 @@ def _bucket_sql(session: Session, interval: str):
     else:
         expression = func.date(column, literal_column("'start of month'"))
     return expression.label("bucket")
+
+
+def _weekday_sql(session: Session):
+    """The weekday of ``Rollup.local_day``, 0 for Monday, labelled for GROUP BY."""
+    if session.get_bind().dialect.name == "postgresql":
+        expression = cast(extract("isodow", Rollup.local_day), Integer) - 1
+    else:
+        # strftime's %w counts from Sunday (0): shift to Monday first.
+        expression = (
+            func.cast(func.strftime(literal_column("'%w'"), Rollup.local_day), Integer) + 6
+        ) % 7
+    return expression.label("weekday")
 
 
 def _as_date(value) -> date:
@@ -488,13 +500,13 @@ def office_insight(
     satisfaction, previous = total.rate(min_n), earlier.rate(min_n)
 
     heatmap = [[Counts() for _hour in range(24)] for _day in range(7)]
+    weekday = _weekday_sql(session)
     for day, hour, n, p, m in session.execute(
-        select(Rollup.local_day, Rollup.hour, *_sums())
+        select(weekday, Rollup.hour, *_sums())
         .where(*_in_period(OFFICE_HOUR, ids, period))
-        .group_by(Rollup.local_day, Rollup.hour)
+        .group_by(weekday, Rollup.hour)
     ).all():
-        weekday = _as_date(day).weekday()
-        heatmap[weekday][hour] = heatmap[weekday][hour] + _counts(n, p, m)
+        heatmap[int(day)][hour] = _counts(n, p, m)
 
     answer_rows = session.execute(
         select(bucket, Rollup.question_id, Rollup.choice_id, func.sum(Rollup.n))
