@@ -82,7 +82,7 @@ def workbook(rows: Iterator[list[str]], insight: OfficeInsight) -> bytes:
         if count > XLSX_MAX_ROWS:
             sheet.append([_("More rows than a workbook holds: download the CSV for all of them.")])
             break
-        sheet.append([_defuse(str(cell)) for cell in row])
+        sheet.append([defuse(str(cell)) for cell in row])
     summary = book.create_sheet(_("Summary"))
     language = current_language()
     summary.append([_("Office"), insight.office.name, insight.office.code])
@@ -173,6 +173,6 @@ def _rate_row(label: str, rate) -> list:
     return [label, rate.n, rate.rate, rate.ci_low, rate.ci_high]
 
 
-def _defuse(cell: str) -> str:
+def defuse(cell: str) -> str:
     """Stop a spreadsheet from running a citizen's comment as a formula."""
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

@@ -419,9 +419,6 @@ class OfficeInsight:
     def questions(self):
         return self.figures.questions
 
-    def heatmap_rate(self, counts: Counts) -> Rate:
-        return counts.rate(self.min_n)
-
     def as_dict(self) -> dict:
         return {
             "office": self.office.code,

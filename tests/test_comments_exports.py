@@ -245,9 +245,7 @@ def test_office_page_shows_its_latest_comments_masked(client, db, city, make_use
         comment(db, "COUNTR1", f"Góp ý {i}: gọi 0912345678", day=date(2026, 3, 1 + i))
     make_user(scope="O1")
     login()
-    html = client.get("/dashboard/offices/O1?from=2026-03-01&to=2026-03-31").get_data(
-        as_text=True
-    )
+    html = client.get("/dashboard/offices/O1?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
     latest = html[html.index("Góp ý gần đây") :]
     assert "Góp ý 6: gọi ***" in latest and "Góp ý 2" in latest and "Góp ý 1" not in latest
     assert "0912345678" not in html

@@ -148,7 +148,7 @@ def responses_csv(code: str):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for row in chain(first, rows):
-            writer.writerow([_defuse(cell) for cell in row])
+            writer.writerow([exports.defuse(cell) for cell in row])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -159,11 +159,6 @@ def responses_csv(code: str):
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def _defuse(cell: str) -> str:
-    """Stop a spreadsheet from running a citizen's comment as a formula."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 @operation(
