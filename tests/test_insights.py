@@ -219,3 +219,17 @@ class TestOfficerPage:
         login(email="other@example.vn", password=PASSWORD)
         assert client.get("/dashboard/officers/CB1").status_code == 403
         assert client.get("/dashboard/officers/NOPE").status_code == 404
+
+
+def test_thin_days_are_shown_by_week_unless_days_are_asked(client, db, city, make_user, login):
+    make_user(scope="O1")
+    for day in (3, 10, 17):
+        rate(db, "COUNTR1", date(2026, 2, day), good=10, bad=2)
+    login()
+    html = client.get("/dashboard/offices/O1?from=2026-02-01&to=2026-02-28").get_data(as_text=True)
+    # 3 of 28 days have ten ratings, 3 of 5 weeks do: the trend is drawn by week.
+    assert '<span aria-current="true">Theo tuần</span>' in html
+    asked = client.get("/dashboard/offices/O1?from=2026-02-01&to=2026-02-28&interval=day").get_data(
+        as_text=True
+    )
+    assert '<span aria-current="true">Theo ngày</span>' in asked

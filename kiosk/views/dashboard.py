@@ -109,14 +109,7 @@ def office(code: str):
         interval = insights.parse_interval(request.args.get("interval"))
     except ValidationError:
         interval = None
-    insight = insights.office_insight(
-        db,
-        found,
-        period,
-        interval=interval,
-        min_n=config.min_responses,
-        min_officer_n=config.min_officer_responses,
-    )
+    insight = _thick_enough(db, found, period, interval, config)
     label = _period_label(insight.interval)
     latest = comments.find_comments(
         db, current_user(), comments.CommentFilter(period, office_code=found.code), per_page=5
@@ -141,6 +134,26 @@ def office(code: str):
         min_officer_n=config.min_officer_responses,
         default_days=config.default_range_days,
     )
+
+
+def _thick_enough(db, office, period, interval, config, *, first: str | None = None):
+    """Return the office's figures by ``interval``; when none was asked, by the default (or
+    ``first``) or a coarser one, until most points of the trend have enough responses."""
+    order = list(insights.INTERVALS)
+    start = first or insights.default_interval(period)
+    candidates = [interval] if interval else order[order.index(start) :]
+    for candidate in candidates:
+        insight = insights.office_insight(
+            db,
+            office,
+            period,
+            interval=candidate,
+            min_n=config.min_responses,
+            min_officer_n=config.min_officer_responses,
+        )
+        if sum(p.satisfaction.is_shown for p in insight.trend) * 2 >= len(insight.trend):
+            break
+    return insight
 
 
 def _period_label(interval: str):
@@ -210,18 +223,7 @@ def monthly_report(code: str):
     config = settings()
     found = accounts.office_in_scope(db, current_user(), code)
     period = _month(request.args.get("month"), found.timezone)
-    for interval in ("day", "week"):
-        insight = insights.office_insight(
-            db,
-            found,
-            period,
-            interval=interval,
-            min_n=config.min_responses,
-            min_officer_n=config.min_officer_responses,
-        )
-        # By day when most days have enough responses to show, else by week.
-        if sum(p.satisfaction.is_shown for p in insight.trend) * 2 >= len(insight.trend):
-            break
+    insight = _thick_enough(db, found, period, None, config, first="day")
     label = _period_label(insight.interval)
     return render_template(
         "dashboard/report.html",
