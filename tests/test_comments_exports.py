@@ -249,3 +249,24 @@ def test_office_page_shows_its_latest_comments_masked(client, db, city, make_use
     latest = html[html.index("Góp ý gần đây") :]
     assert "Góp ý 6: gọi ***" in latest and "Góp ý 2" in latest and "Góp ý 1" not in latest
     assert "0912345678" not in html
+
+
+def test_unit_report_ranks_its_offices_for_the_month(client, db, city, make_user, login):
+    for i in range(12):
+        comment(db, "COUNTR1", f"a{i}", overall="very_satisfied" if i < 9 else "not_satisfied")
+        comment(db, "COUNTR2", f"b{i}", overall="very_satisfied")
+    make_user(scope="ROOT")
+    login()
+    html = client.get("/dashboard/units/ROOT/report?month=2026-03").get_data(as_text=True)
+    table = html[html.index("<tbody>") : html.index("</tbody>")]
+    assert table.index("Quận Hai") < table.index("Quận Một")
+    assert "Toàn đơn vị" in table and ">24<" in table
+    assert "Thủ trưởng đơn vị" in html
+    assert client.get("/dashboard/units/NOPE/report").status_code == 404
+
+
+def test_unit_report_is_scoped(client, db, city, make_user, login):
+    make_user(scope="O1")
+    login()
+    assert client.get("/dashboard/units/D2/report").status_code == 403
+    assert client.get("/dashboard/units/D1/report").status_code == 200

@@ -17,8 +17,8 @@ from kiosk.i18n import percent
 from kiosk.settings import settings
 from surveys import accounts, comments, insights
 from surveys.db import utcnow
-from surveys.errors import NotFound, ValidationError
-from surveys.models import Office, Officer
+from surveys.errors import NotFound, PermissionDenied, ValidationError
+from surveys.models import Office, Officer, Unit
 from surveys.periods import DateRange, local_today
 from surveys.stats import RANKING_PRIOR_WEIGHT
 
@@ -82,8 +82,17 @@ def index():
     rows, column, descending = _sorted(
         insights.overview(db, list(offices), period, min_n=config.min_responses)
     )
+    user = current_user()
+    report_units = (
+        [user.scope_unit]
+        if user.scope_unit is not None
+        else db.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.name)).all()
+        if user.scope_office_id is None
+        else []
+    )
     return render_template(
         "dashboard/index.html",
+        report_units=report_units,
         rows=rows,
         sort=column,
         descending=descending,
@@ -241,4 +250,38 @@ def monthly_report(code: str):
         min_n=config.min_responses,
         min_officer_n=config.min_officer_responses,
         today=local_today(found.timezone, utcnow()),
+    )
+
+
+@bp.get("/dashboard/units/<code>/report")
+@login_required
+def unit_report(code: str):
+    """A month's figures of a unit's offices, ranked fairly, on A4, to print and sign."""
+    db = get_session()
+    config = settings()
+    unit = db.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound("No unit has this code.")
+    subtree = select(Unit.id).where(Unit.path.startswith(unit.path))
+    offices = db.scalars(
+        accounts.visible_offices(current_user())
+        .where(Office.unit_id.in_(subtree))
+        .options(selectinload(Office.unit))
+    ).all()
+    if not offices and db.scalar(select(Office.id).where(Office.unit_id.in_(subtree)).limit(1)):
+        raise PermissionDenied("This unit is outside your scope.")
+    period = _month(request.args.get("month"), config.default_timezone)
+    rows = insights.overview(db, list(offices), period, min_n=config.min_responses)
+    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.office.name))
+    total = sum((r.counts for r in rows), insights.Counts())
+    return render_template(
+        "dashboard/unit_report.html",
+        unit=unit,
+        rows=rows,
+        total=total.rate(config.min_responses),
+        period=period,
+        month=period.start.strftime("%Y-%m"),
+        min_n=config.min_responses,
+        prior_weight=RANKING_PRIOR_WEIGHT,
+        today=local_today(config.default_timezone, utcnow()),
     )
