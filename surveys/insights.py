@@ -229,9 +229,10 @@ def previous_period(period: DateRange) -> DateRange:
     return DateRange(date.fromordinal(first), date.fromordinal(last))
 
 
-def _spark_interval(period: DateRange) -> tuple[str, int]:
+def _spark_interval(period: DateRange) -> str:
+    """Days for up to 45 days, weeks for up to 400, then months: 12 to 60 points a line."""
     days = (period.end - period.start).days + 1
-    return ("day", 1) if days <= 45 else ("week", 7) if days <= 400 else ("month", 30)
+    return "day" if days <= 45 else "week" if days <= 400 else "month"
 
 
 def overview(
@@ -246,7 +247,7 @@ def overview(
     if not offices:
         return []
     before = previous_period(period)
-    interval, _ = _spark_interval(period)
+    interval = _spark_interval(period)
     bucket = _bucket_sql(session, interval)
     ids = [o.id for o in offices]
     current: dict[int, Counts] = defaultdict(Counts)
