@@ -27,11 +27,15 @@ def rated_city(db, city, make_user):
             + [("COUNTR1", "not_satisfied"), ("COUNTR2", "satisfied")]
         ):
             answers = {"overall": overall}
+            comment = None
             if overall == "not_satisfied":
                 answers["reasons"] = ["waiting_time", "procedure"]
+                comment = "Chờ lâu, gọi 0912345678"
             submit_response(
                 db,
-                ResponseInput(id=uuid.uuid4(), target_code=target, answers=answers),
+                ResponseInput(
+                    id=uuid.uuid4(), target_code=target, answers=answers, comment=comment
+                ),
                 now=moment + timedelta(seconds=i),
             )
     db.commit()
@@ -53,11 +57,18 @@ def test_dashboard_pages_fit_the_screen(new_page, live_server, rated_city, size)
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     sign_in(page, live_server)
     width = size["viewport"]["width"]
-    for path in ("/dashboard", "/dashboard/offices/O1", "/dashboard/officers/CB1"):
+    for path in (
+        "/dashboard",
+        "/dashboard/offices/O1",
+        "/dashboard/officers/CB1",
+        "/dashboard/comments",
+        "/dashboard/offices/O1/report",
+        "/dashboard/units/ROOT/report",
+    ):
         page.goto(live_server + path, wait_until="networkidle")
         assert page.evaluate("document.documentElement.scrollWidth") <= width, path
         # The charts are server-drawn SVG and are there with scripts or without.
-        assert page.locator("svg").count() > 0, path
+        assert page.locator("svg").count() > 0 or path == "/dashboard/comments", path
     page.goto(live_server + "/dashboard/offices/O1", wait_until="networkidle")
     # A chart's text alternative opens as a table.
     page.get_by_text("Xem số liệu dạng bảng").first.click()
@@ -79,6 +90,12 @@ def test_overview_sorts_by_a_column_without_script(new_page, live_server, rated_
 def test_dashboard_pages_pass_axe(new_page, live_server, rated_city):
     page = new_page(**LAPTOP, locale="vi-VN")
     sign_in(page, live_server)
-    for path in ("/dashboard", "/dashboard/offices/O1", "/dashboard/officers/CB1"):
+    for path in (
+        "/dashboard",
+        "/dashboard/offices/O1",
+        "/dashboard/officers/CB1",
+        "/dashboard/comments",
+        "/dashboard/offices/O1/report",
+    ):
         page.goto(live_server + path, wait_until="networkidle")
         assert axe_violations(page) == [], path
