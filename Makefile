@@ -7,7 +7,7 @@ SECRET_FILE := instance/secret_key
 DEMO_RESPONSES ?= 5000
 DEMO_DAYS ?= 60
 
-.PHONY: screenshots run test install translations update-translations browsers bench bench-load wrk fault-cluster lint clean
+.PHONY: screenshots run test install translations update-translations browsers bench bench-scale bench-load wrk fault-cluster lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ bench: translations
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.org_import
 	$(MAKE) bench-load
+
+# The dashboards at 1 M and 10 M responses over two years, on PostgreSQL (BENCH_DATABASE_URL or
+# TEST_DATABASE_URL); SCALE=100000 for a quick look. About 45 minutes at the default scales.
+SCALE ?= 1000000 10000000
+bench-scale: translations
+	$(BIN)/python -m benchmarks.scale $(foreach n,$(SCALE),--scale $(n))
 
 # Debian's wrk, the load generator of benchmarks/throughput.py.
 wrk:

@@ -2,6 +2,7 @@
 
 Everything else about the package lives in pyproject.toml; this only extends build_py.
 """
+
 from pathlib import Path
 
 from babel.messages.mofile import write_mo

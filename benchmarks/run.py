@@ -50,7 +50,7 @@ from sqlalchemy.engine import Engine, make_url
 from kiosk import create_app
 from kiosk.config import normalise_database_url
 from kiosk.views.api.schemas import ResponseBody, parse
-from surveys import accounts, demo, reports
+from surveys import accounts, demo, insights
 from surveys.db import make_engine, make_sessionmaker, utcnow
 from surveys.models import Answer, Office, Response, Target
 from surveys.periods import DateRange
@@ -276,14 +276,16 @@ def bench_reports(backend: Backend, runs: int) -> dict:
                 with maker() as session:
                     found = session.get(Office, office.id)
                     start = time.perf_counter()
-                    outcome = reports.office_summary(session, found, period, min_n=10)
+                    outcome = insights.office_insight(
+                        session, found, period, min_n=10, min_officer_n=30
+                    )
                     return time.perf_counter() - start, outcome
 
             def overview(_i, period=period):
                 with maker() as session:
                     offices = session.scalars(select(Office).order_by(Office.name)).all()
                     start = time.perf_counter()
-                    outcome = reports.offices_overview(session, offices, period, min_n=10)
+                    outcome = insights.overview(session, list(offices), period, min_n=10)
                     return time.perf_counter() - start, outcome
 
             for name, operation in (("summary", summary), ("overview", overview)):
@@ -295,7 +297,7 @@ def bench_reports(backend: Backend, runs: int) -> dict:
                 if name == "summary":
                     figures["office_n"] = outcome.responses
                 else:
-                    figures["city_n"] = sum(row.satisfaction.n for row in outcome)
+                    figures["city_n"] = sum(row.counts.n for row in outcome)
             result["ranges"][days] = figures
         result["plans"] = {
             days: _query_plans(engine, maker, office.id, period) for days, period in periods.items()
@@ -306,32 +308,41 @@ def bench_reports(backend: Backend, runs: int) -> dict:
 
 
 def _label(statement: str) -> str:
+    """Name a rollup query by the grain it reads (surveys/models/rollup.py)."""
     flat = " ".join(statement.split()).lower()
-    if "count(distinct" in flat:
-        return "office_summary: answered per question"
-    if "group by answer.question_id, answer.choice_id" in flat:
-        return "office_summary: answers per choice"
-    if "group by response.office_id" in flat:
-        return "offices_overview: one grouped query"
-    return "office_summary: totals"
+    if "unit_id" in flat:
+        return "ranking: units' pooled rates"
+    if "rollup.hour" in flat:
+        return "office page: weekday × hour"
+    if "rollup.question_id" in flat:
+        return "office page: answers per question and choice"
+    if "rollup.counter_id" in flat:
+        return "office page: per counter"
+    if "rollup.officer_id" in flat:
+        return "office page: per officer"
+    if "rollup.office_id, rollup.channel" in flat:
+        return "overview: offices × channel × period"
+    return "office page: trend and channels"
 
 
 def _query_plans(engine: Engine, maker, office_id: int, period: DateRange) -> list[dict]:
-    """EXPLAIN each query on ``response`` that the summary and the overview run."""
+    """EXPLAIN each rollup query that the office figures and the overview run."""
     with StatementClock(engine) as clock:
         clock.recorded = []
         with maker() as session:
             offices = session.scalars(select(Office).order_by(Office.name)).all()
-            reports.office_summary(session, session.get(Office, office_id), period, min_n=10)
-            reports.offices_overview(session, offices, period, min_n=10)
+            insights.office_insight(
+                session, session.get(Office, office_id), period, min_n=10, min_officer_n=30
+            )
+            insights.overview(session, list(offices), period, min_n=10)
         recorded = [
-            (sql, params) for sql, params in clock.recorded if re.search(r"\bresponse\b", sql)
+            (sql, params) for sql, params in clock.recorded if re.search(r"\brollup\b", sql)
         ]
     is_postgres = engine.dialect.name == "postgresql"
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if is_postgres else "EXPLAIN QUERY PLAN "
     plans = []
     with engine.connect() as connection:
-        for sql, params in recorded[:8]:
+        for sql, params in recorded[:12]:
             rows = connection.exec_driver_sql(prefix + sql, params).all()
             if is_postgres:
                 lines = [row[0] for row in rows]
@@ -679,8 +690,8 @@ def render(
     n_offices = results[names[0]]["reports"]["offices"]
     timed = lambda t: f"{ms(t.median)} (max {ms(max(t.samples))})"  # noqa: E731
     lines += [
-        _row(f"`office_summary` ({office}, busiest office)", across("summary", timed)),
-        _row(f"`offices_overview` (all {n_offices} offices)", across("overview", timed)),
+        _row(f"`office_insight` ({office}, busiest office)", across("summary", timed)),
+        _row(f"`overview` (all {n_offices} offices, ranked)", across("overview", timed)),
         _row(
             f"`GET /api/v1/offices/{office}/summary` (bearer token)",
             across("api_summary", timed, "http"),
@@ -704,7 +715,7 @@ def render(
         "",
         "### Query plans",
         "",
-        "The statements on `response` that `office_summary` and `offices_overview` run, as "
+        "The statements on `rollup` that `office_insight` and `overview` run, as "
         "captured from the engine; PostgreSQL with `EXPLAIN (ANALYZE, BUFFERS)`, SQLite with "
         "`EXPLAIN QUERY PLAN` (printed once when both ranges give the same plan).",
         "",

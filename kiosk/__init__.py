@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from kiosk import boundary, database, errors, i18n, ratelimit, security, settings
+from kiosk import boundary, database, errors, formatting, i18n, ratelimit, security, settings
 from kiosk.config import load_config
 from kiosk.extensions import babel, csrf
 
@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     boundary.init_app(app)
     register_extensions(app)
     i18n.init_app(app)
+    formatting.init_app(app)
     security.init_app(app)
     register_blueprints(app)
     ratelimit.init_app(app)

@@ -11,13 +11,15 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from kiosk.settings import settings
-from surveys import accounts, demo, kiosks, org_import, schema, sessions
+from surveys import accounts, demo, kiosks, org_import, rollups, schema, sessions
 from surveys import retention as retention_rules
 from surveys.db import make_sessionmaker, utcnow
 from surveys.errors import DomainError
 from surveys.models.account import TOKEN_SCOPES
+from surveys.periods import parse_day
 
 db_cli = AppGroup("db", help="Create or migrate the database schema.")
+rollups_cli = AppGroup("rollups", help="The counts the dashboards read.")
 
 
 def _session():
@@ -264,8 +266,30 @@ def purge_sessions() -> None:
     click.echo(f"Deleted {count} old sessions.")
 
 
+def _day(_ctx, param, value: str | None):
+    if value is None:
+        return None
+    day = parse_day(value)
+    if day is None:
+        raise click.BadParameter("write the day as YYYY-MM-DD", param=param)
+    return day
+
+
+@rollups_cli.command("rebuild")
+@click.option("--from", "start", callback=_day, help="First local day (YYYY-MM-DD); default: all.")
+@click.option("--to", "end", callback=_day, help="Last local day (YYYY-MM-DD); default: all.")
+def rollups_rebuild(start, end) -> None:
+    """Recompute the rollups of these days exactly from the counted responses."""
+    with _session() as session:
+        counted = rollups.rebuild_rollups(session, start=start, end=end)
+        session.commit()
+    span = f"{start or 'the first day'} to {end or 'the last day'}"
+    click.echo(f"Rollups rebuilt from {counted} counted responses, {span}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
+    app.cli.add_command(rollups_cli)
     for command in (
         seed_demo,
         create_user,

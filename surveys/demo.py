@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from surveys import rollups
 from surveys.accounts import create_user
 from surveys.defaults import OFFICE_CULTURE, QUICK, ensure_default_surveys
+from surveys.figures import ANSWERED
 from surveys.models import Answer, Counter, Office, Officer, Response, Target, Unit
 from surveys.models.org import DEFAULT_TIMEZONE
 from surveys.models.survey import POLARITY_VALUE
@@ -247,6 +249,7 @@ def seed_responses(
     weights = [(3 if t.kind == "counter" else 1) for t in targets]
     slots = _time_slots(now, days, rng)
     responses, answers = [], []
+    tally = rollups.Tally()
     inserted = 0
     for chosen in rng.choices(targets, weights=weights, k=count):
         office = offices[chosen.office_id]
@@ -281,8 +284,11 @@ def seed_responses(
                 "body_hash": hashlib.sha256(response_id.bytes).hexdigest(),
             }
         )
+        pairs: list[tuple[int, int]] = []
         for key, value in given.items():
             question = spec.question(key)
+            if question.kind in ("text", "multi"):
+                pairs.append((question.id, ANSWERED))
             if question.kind == "text":
                 answers.append(
                     {
@@ -294,6 +300,7 @@ def seed_responses(
                 )
                 continue
             for choice_key in value if isinstance(value, list) else [value]:
+                pairs.append((question.id, question.by_key[choice_key].id))
                 answers.append(
                     {
                         "response_id": response_id,
@@ -302,13 +309,24 @@ def seed_responses(
                         "text": None,
                     }
                 )
+        tally.add(
+            rollups.Counted(
+                chosen.office_id,
+                chosen.counter_id,
+                chosen.officer_id,
+                channel,
+                local,
+                POLARITY_VALUE[headline.polarity],
+                tuple(pairs),
+            )
+        )
         if len(responses) >= batch_size:
-            inserted += _flush(session, responses, answers)
-    inserted += _flush(session, responses, answers)
+            inserted += _flush(session, responses, answers, tally)
+    inserted += _flush(session, responses, answers, tally)
     return inserted
 
 
-def _flush(session: Session, responses: list, answers: list) -> int:
+def _flush(session: Session, responses: list, answers: list, tally: rollups.Tally) -> int:
     n = len(responses)
     if responses:
         # render_nulls keeps rows with and without an officer (or a text) in one batch;
@@ -316,6 +334,8 @@ def _flush(session: Session, responses: list, answers: list) -> int:
         bulk = {"render_nulls": True}
         session.execute(insert(Response).execution_options(**bulk), responses)
         session.execute(insert(Answer).execution_options(**bulk), answers)
+        # The figures read the rollups: the seeded responses count there as submitted ones do.
+        tally.write(session)
     responses.clear()
     answers.clear()
     return n

@@ -1,16 +1,20 @@
-"""Office summaries and exports, over inclusive calendar days in the office's time zone."""
+"""Exports and ticket figures, over inclusive calendar days in the office's time zone.
+
+Every other figure is read from the rollups (surveys/insights.py).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from surveys.comments import mask_personal_data
 from surveys.models import (
     Answer,
     Choice,
@@ -24,64 +28,6 @@ from surveys.models import (
     Ticket,
 )
 from surveys.periods import DateRange
-from surveys.stats import Rate, choice_score, mean_score, satisfaction_rate
-
-
-@dataclass
-class QuestionSummary:
-    key: str
-    kind: str
-    n: int = 0
-    positives: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
-    scores: list[tuple[float, int]] = field(default_factory=list)
-    #: (Vietnamese, English) of the question and of each choice, for display.
-    texts: tuple[str, str] = ("", "")
-    choice_texts: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def text(self, locale: str) -> str:
-        return self.texts[1] if locale == "en" else self.texts[0]
-
-    def choice_text(self, key: str, locale: str) -> str:
-        vi, en = self.choice_texts.get(key, (key, key))
-        return en if locale == "en" else vi
-
-    def as_dict(self, min_n: int) -> dict:
-        rate = satisfaction_rate(self.positives, self.n, min_n)
-        has_rate = self.kind in ("scale", "choice")
-        return {
-            "n": self.n,
-            "rate": rate.rate if has_rate else None,
-            "ci_low": rate.ci_low if has_rate else None,
-            "ci_high": rate.ci_high if has_rate else None,
-            "mean_score": mean_score(self.scores) if self.n >= min_n else None,
-            "counts": self.counts,
-        }
-
-
-@dataclass
-class OfficeSummary:
-    office: Office
-    period: DateRange
-    responses: int
-    satisfaction: Rate
-    questions: dict[str, QuestionSummary]
-    min_n: int
-    #: Responses that redeemed a one-time ticket (proof of a real visit).
-    verified: int = 0
-    tickets: TicketFigures | None = None
-
-    def as_dict(self) -> dict:
-        return {
-            "office": self.office.code,
-            "from": self.period.start.isoformat(),
-            "to": self.period.end.isoformat(),
-            "responses": self.responses,
-            "satisfaction": self.satisfaction.as_dict(),
-            "questions": {k: q.as_dict(self.min_n) for k, q in self.questions.items()},
-            "verified": self.verified,
-            "tickets": (self.tickets or TicketFigures()).as_dict(),
-        }
 
 
 @dataclass(frozen=True)
@@ -115,164 +61,6 @@ def ticket_figures(session: Session, office: Office, period: DateRange) -> Ticke
     return TicketFigures(issued, int(responded))
 
 
-def office_summary(
-    session: Session, office: Office, period: DateRange, *, min_n: int
-) -> OfficeSummary:
-    """Return the office's satisfaction and per-question figures over ``period``."""
-    start, end = period.utc_bounds(office.timezone)
-    in_range = (
-        Response.office_id == office.id,
-        Response.submitted_at >= start,
-        Response.submitted_at < end,
-        Response.is_counted,
-    )
-    total, positives, verified = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((Response.headline_polarity == 1, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((Response.is_verified.is_(True), 1), else_=0)), 0),
-        )
-        .select_from(Response)
-        .where(*in_range)
-    ).one()
-
-    choice_counts = session.execute(
-        select(Answer.question_id, Answer.choice_id, func.count())
-        .join(Response, Response.id == Answer.response_id)
-        .where(*in_range)
-        .group_by(Answer.question_id, Answer.choice_id)
-    ).all()
-    answered = session.execute(
-        select(Answer.question_id, func.count(func.distinct(Answer.response_id)))
-        .join(Response, Response.id == Answer.response_id)
-        .where(*in_range)
-        .group_by(Answer.question_id)
-    ).all()
-
-    question_ids = {row[0] for row in answered}
-    questions = (
-        {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(question_ids)))}
-        if question_ids
-        else {}
-    )
-    choice_ids = {row[1] for row in choice_counts if row[1] is not None}
-    choices = (
-        {c.id: c for c in session.scalars(select(Choice).where(Choice.id.in_(choice_ids)))}
-        if choice_ids
-        else {}
-    )
-    levels = _levels(session, questions.values())
-
-    summaries: dict[str, QuestionSummary] = {}
-
-    # Headline, then rated questions, then follow-ups, then free text (surveys of different
-    # lengths would otherwise interleave by position).
-    def reading_order(q: Question):
-        return (not q.is_headline, q.show_if is not None, q.kind == "text", q.position, q.key)
-
-    for question in sorted(questions.values(), key=reading_order):
-        summaries.setdefault(
-            question.key,
-            QuestionSummary(
-                question.key, question.kind, texts=(question.text_vi, question.text_en)
-            ),
-        )
-    for question_id, count in answered:
-        summaries[questions[question_id].key].n += count
-    # Best choice first; across surveys of 3 and 5 levels, by polarity, then position.
-    rank = {"positive": 0, "neutral": 1, "negative": 2}
-
-    def best_first(row):
-        choice = choices.get(row[1])
-        return (rank.get(choice.polarity, 1), choice.position) if choice else (-1, -1)
-
-    choice_counts = sorted(choice_counts, key=best_first)
-    for question_id, choice_id, count in choice_counts:
-        if choice_id is None:
-            continue
-        question, choice = questions[question_id], choices[choice_id]
-        summary = summaries[question.key]
-        summary.counts[choice.key] = summary.counts.get(choice.key, 0) + count
-        summary.choice_texts[choice.key] = (choice.text_vi, choice.text_en)
-        if choice.polarity == "positive":
-            summary.positives += count
-        if question.kind == "scale":
-            score = choice_score(choice.position, levels[question.id])
-            if score is not None:
-                summary.scores.append((score, count))
-    return OfficeSummary(
-        office=office,
-        period=period,
-        responses=total,
-        satisfaction=satisfaction_rate(positives, total, min_n),
-        questions=summaries,
-        min_n=min_n,
-        verified=int(verified),
-        tickets=ticket_figures(session, office, period),
-    )
-
-
-def _levels(session: Session, questions: Iterable[Question]) -> dict[int, int]:
-    ids = [q.id for q in questions if q.kind == "scale"]
-    if not ids:
-        return {}
-    return dict(
-        session.execute(
-            select(Choice.question_id, func.count())
-            .where(Choice.question_id.in_(ids))
-            .group_by(Choice.question_id)
-        ).all()
-    )
-
-
-@dataclass(frozen=True)
-class OfficeRow:
-    """One line of the dashboard: an office and its satisfaction over the period."""
-
-    office: Office
-    satisfaction: Rate
-    #: Responses that redeemed a ticket.
-    verified: int = 0
-
-
-def offices_overview(
-    session: Session, offices: list[Office], period: DateRange, *, min_n: int
-) -> list[OfficeRow]:
-    """Return each office's satisfaction, one grouped query per time zone."""
-    by_zone: dict[str, list[Office]] = defaultdict(list)
-    for office in offices:
-        by_zone[office.timezone].append(office)
-    counts: dict[int, tuple[int, int]] = {}
-    verified: dict[int, int] = {}
-    for zone, members in by_zone.items():
-        start, end = period.utc_bounds(zone)
-        rows = session.execute(
-            select(
-                Response.office_id,
-                func.count(),
-                func.sum(case((Response.headline_polarity == 1, 1), else_=0)),
-                func.sum(case((Response.is_verified.is_(True), 1), else_=0)),
-            )
-            .where(
-                Response.office_id.in_([o.id for o in members]),
-                Response.submitted_at >= start,
-                Response.submitted_at < end,
-                Response.is_counted,
-            )
-            .group_by(Response.office_id)
-        ).all()
-        counts.update({office_id: (n, int(pos or 0)) for office_id, n, pos, _ in rows})
-        verified.update({office_id: int(v or 0) for office_id, _, _, v in rows})
-    return [
-        OfficeRow(
-            o,
-            satisfaction_rate(counts.get(o.id, (0, 0))[1], counts.get(o.id, (0, 0))[0], min_n),
-            verified.get(o.id, 0),
-        )
-        for o in offices
-    ]
-
-
 CSV_BASE_COLUMNS = [
     "id",
     "submitted_at",
@@ -290,12 +78,20 @@ CSV_BASE_COLUMNS = [
 
 
 def response_rows(
-    session: Session, office: Office, period: DateRange, *, batch_size: int = 2000
+    session: Session,
+    office: Office,
+    period: DateRange,
+    *,
+    locale: str | None = None,
+    mask: bool = False,
+    batch_size: int = 2000,
 ) -> Iterator[list[str]]:
     """Yield a header and then one row per response, oldest first, in the office's local time.
 
     Question columns are the union of the keys of the surveys answered in the period;
-    several choices of one question are joined with ";".
+    several choices of one question are joined with ";". With a ``locale`` the question columns
+    are headed by the question's text and answers are the choices' texts in that language (else
+    keys). ``mask`` hides phone, e-mail and ID numbers in free text (surveys/comments.py).
     """
     start, end = period.utc_bounds(office.timezone)
     zone = ZoneInfo(office.timezone)
@@ -305,13 +101,18 @@ def response_rows(
         Response.submitted_at < end,
         Response.is_counted,
     )
-    question_keys = session.scalars(
-        select(Question.key)
+    asked = session.execute(
+        select(Question.key, Question.text_vi, Question.text_en)
         .where(Question.survey_id.in_(select(Response.survey_id).where(*in_range).distinct()))
-        .group_by(Question.key)
-        .order_by(func.min(Question.position), Question.key)
+        .order_by(Question.position, Question.key, Question.survey_id.desc())
     ).all()
-    yield CSV_BASE_COLUMNS + list(question_keys)
+    headings: dict[str, str] = {}
+    for key, text_vi, text_en in asked:
+        headings.setdefault(key, text_en if locale == "en" else text_vi)
+    question_keys = list(headings)
+    yield CSV_BASE_COLUMNS + (
+        [headings[k] for k in question_keys] if locale else list(question_keys)
+    )
 
     last: tuple[datetime, object] | None = None
     while True:
@@ -346,14 +147,27 @@ def response_rows(
         if not batch:
             return
         answers: dict = defaultdict(lambda: defaultdict(list))
-        for response_id, key, choice_key, text in session.execute(
-            select(Answer.response_id, Question.key, Choice.key, Answer.text)
+        for response_id, key, choice_key, text_vi, text_en, text in session.execute(
+            select(
+                Answer.response_id,
+                Question.key,
+                Choice.key,
+                Choice.text_vi,
+                Choice.text_en,
+                Answer.text,
+            )
             .join(Question, Question.id == Answer.question_id)
             .outerjoin(Choice, Choice.id == Answer.choice_id)
             .where(Answer.response_id.in_([row[0] for row in batch]))
             .order_by(Answer.id)
         ):
-            answers[response_id][key].append(choice_key if choice_key is not None else text)
+            if choice_key is None:
+                value = mask_personal_data(text) if mask else text
+            elif locale:
+                value = text_en if locale == "en" else text_vi
+            else:
+                value = choice_key
+            answers[response_id][key].append(value)
         for row in batch:
             given = answers[row[0]]
             yield [

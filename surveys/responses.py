@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Insert, insert, select
 from sqlalchemy.orm import Session
 
+from surveys import rollups
 from surveys.errors import (
     AlreadyAnswered,
     Conflict,
@@ -27,9 +28,11 @@ from surveys.errors import (
     TicketUsed,
     ValidationError,
 )
+from surveys.figures import ANSWERED
 from surveys.models import Answer, KioskDevice, Response
 from surveys.models.survey import POLARITY_VALUE
 from surveys.officers import LIVE_WINDOW, officer_for_rating
+from surveys.periods import to_local
 from surveys.spec import QuestionSpec, SurveySpec, survey_spec
 from surveys.targets import TargetRef, load_target
 from surveys.tickets import claim_ticket, ticket_for_response
@@ -291,6 +294,21 @@ def _store(
             )
         return replay
     connection.execute(_INSERT_ANSWERS, _answer_rows(payload.id, rows))
+    if not is_suspect:
+        # In the same transaction, so the figures are never stale; a held rating is added
+        # when it is accepted (surveys/review.py).
+        rollups.add_response(
+            session,
+            rollups.Counted(
+                office_id=target.office_id,
+                counter_id=target.counter_id,
+                officer_id=officer_id,
+                channel=channel,
+                local_time=to_local(submitted_at, target.office_timezone),
+                polarity=POLARITY_VALUE[headline_choice.polarity],
+                answers=_counted_answers(rows),
+            ),
+        )
     return Submission(payload.id, True, target, channel, is_suspect)
 
 
@@ -320,6 +338,22 @@ def _answer_rows(
                 for c in value
             )
     return found
+
+
+def _counted_answers(
+    rows: list[tuple[QuestionSpec, list[int] | str]],
+) -> tuple[tuple[int, int], ...]:
+    """Return (question, choice) pairs for the rollups, with ANSWERED once for each
+    several-choice or free-text question (their answers do not add up to the responses)."""
+    pairs: list[tuple[int, int]] = []
+    for question, value in rows:
+        if isinstance(value, str):
+            pairs.append((question.id, ANSWERED))
+            continue
+        pairs.extend((question.id, choice) for choice in value)
+        if question.kind == "multi":
+            pairs.append((question.id, ANSWERED))
+    return tuple(pairs)
 
 
 def find_replay(
@@ -505,6 +539,9 @@ def add_answers(
     if not added:
         return Addition(response_id, False)
     session.connection().execute(_INSERT_ANSWERS, _answer_rows(response_id, added))
+    # The second step's answers count where the first step's do (a held rating's are added
+    # with it when it is accepted, since rollups then recount its stored answers).
+    rollups.add_later_answers(session, response_id, _counted_answers(added))
     return Addition(response_id, True)
 
 

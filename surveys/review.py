@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from surveys.accounts import visible_offices
 from surveys.errors import NotFound, PermissionDenied, Reason
 from surveys.models import Office, Response, Target, User
+from surveys.rollups import add_stored_responses
 
 #: The most held ratings one look at the queue reads.
 QUEUE_LIMIT = 20_000
@@ -77,18 +78,32 @@ def review_held(
     if visible is None:
         raise PermissionDenied("This code is outside your scope.", {"target": Reason.NOT_IN_SCOPE})
     start = _hour(hour)
+    batch = (
+        Response.target_id == target.id,
+        Response.is_suspect.is_(True),
+        Response.suspect_reviewed_at.is_(None),
+        Response.submitted_at >= start,
+        Response.submitted_at < start + timedelta(hours=1),
+    )
     values = {"suspect_reviewed_at": now, "suspect_reviewed_by_id": actor.id}
-    if accept:
-        values["is_suspect"] = False
-    return session.execute(
+    if not accept:
+        # Kept out: they never entered the rollups, and stay out of them.
+        return session.execute(
+            update(Response)
+            .where(*batch)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    # Read the batch's ids with a row lock (PostgreSQL), so a concurrent review of the same
+    # batch waits and then finds nothing left to accept: each rating enters the rollups once.
+    ids = session.scalars(select(Response.id).where(*batch).with_for_update()).all()
+    if not ids:
+        return 0
+    session.execute(
         update(Response)
-        .where(
-            Response.target_id == target.id,
-            Response.is_suspect.is_(True),
-            Response.suspect_reviewed_at.is_(None),
-            Response.submitted_at >= start,
-            Response.submitted_at < start + timedelta(hours=1),
-        )
-        .values(**values)
+        .where(Response.id.in_(ids))
+        .values(**values, is_suspect=False)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    add_stored_responses(session, ids)
+    return len(ids)

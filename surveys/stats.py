@@ -66,3 +66,57 @@ def mean_score(score_counts: list[tuple[float, int]]) -> float | None:
     if total == 0:
         return None
     return round(sum(score * count for score, count in score_counts) / total, 2)
+
+
+#: The prior weight of a ranking's shrunken rate (PRODUCT.md, "Rankings").
+RANKING_PRIOR_WEIGHT = 20
+
+
+def shrunken_rate(
+    positives: int, n: int, prior_rate: float, m: int = RANKING_PRIOR_WEIGHT
+) -> float:
+    """Return (positives + m·C) / (n + m): an office with few responses stays near its unit's
+    rate C instead of topping or trailing a ranking by chance."""
+    return (positives + m * prior_rate) / (n + m)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A rate against the same-length period before it, and whether the difference is real."""
+
+    #: Current rate − previous rate, or None when either is not shown.
+    difference: float | None
+    #: The two-proportion z statistic (pooled standard error), or None.
+    z: float | None
+
+    @property
+    def is_significant(self) -> bool:
+        """Whether a two-sided two-proportion test rejects "no change" at 95 %."""
+        return self.z is not None and abs(self.z) > Z95
+
+    @property
+    def direction(self) -> int:
+        """1 a real rise, -1 a real fall, 0 no change the data can show."""
+        if not self.is_significant or self.difference is None:
+            return 0
+        return 1 if self.difference > 0 else -1
+
+    def as_dict(self) -> dict:
+        return {
+            "difference": None if self.difference is None else round(self.difference, 4),
+            "z": None if self.z is None else round(self.z, 3),
+            "significant": self.is_significant,
+        }
+
+
+def two_proportion_change(current: Rate, previous: Rate) -> Change:
+    """Compare two rates with a two-proportion z test; only shown rates are compared."""
+    if not current.is_shown or not previous.is_shown:
+        return Change(None, None)
+    p1, n1 = current.positives / current.n, current.n
+    p2, n2 = previous.positives / previous.n, previous.n
+    pooled = (current.positives + previous.positives) / (n1 + n2)
+    variance = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
+    if variance == 0:
+        return Change(p1 - p2, 0.0)
+    return Change(p1 - p2, (p1 - p2) / math.sqrt(variance))

@@ -14,6 +14,7 @@ from surveys import audit
 from surveys.accounts import office_in_scope
 from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason
 from surveys.models import Counter, Office, Officer, Survey, Target, User
+from surveys.models.org import DEFAULT_TIMEZONE
 from surveys.spec import SurveySpec, survey_spec
 from surveys.tokens import CODE_LENGTH, is_code_shaped, new_code, normalise_code
 
@@ -62,6 +63,8 @@ class TargetRef:
     #: The survey the office's kiosks ask, and its tickets (None: the code's own survey).
     kiosk_survey: tuple[int, datetime] | None = None
     ticket_survey: tuple[int, datetime] | None = None
+    #: The office's time zone: its rollups count local calendar days and hours.
+    office_timezone: str = DEFAULT_TIMEZONE
 
     def survey_for(self, channel: str) -> tuple[int, datetime]:
         """Return (survey id, created_at) of the survey asked through ``channel``."""
@@ -154,6 +157,7 @@ _TARGET_REF_QUERY = (
         _KIOSK_SURVEY.created_at,
         _TICKET_SURVEY.id,
         _TICKET_SURVEY.created_at,
+        Office.timezone,
     )
     .join(Survey, Survey.id == Target.survey_id)
     .join(Office, Office.id == Target.office_id)
@@ -199,6 +203,7 @@ def find_target(session: Session, code: str) -> TargetRef | None:
         kiosk_created,
         ticket_id,
         ticket_created,
+        office_timezone,
     ) = row
     place_active = (
         bool(office_active)
@@ -221,6 +226,7 @@ def find_target(session: Session, code: str) -> TargetRef | None:
         counters_served=max(1, counters) if kind == "office" else 1,
         kiosk_survey=(kiosk_id, kiosk_created) if kiosk_id is not None else None,
         ticket_survey=(ticket_id, ticket_created) if ticket_id is not None else None,
+        office_timezone=office_timezone,
     )
     TARGETS.put(ref)
     return ref

@@ -1,4 +1,4 @@
-"""Summaries over calendar days in the office's time zone."""
+"""Summaries over calendar days in the office's time zone (read from the rollups)."""
 
 import uuid
 from datetime import date, datetime
@@ -6,8 +6,8 @@ from datetime import date, datetime
 import pytest
 
 from surveys.errors import ValidationError
+from surveys.insights import office_insight, overview
 from surveys.periods import DateRange
-from surveys.reports import office_summary, offices_overview
 from surveys.responses import ResponseInput, submit_response
 
 
@@ -32,11 +32,17 @@ def test_responses_near_midnight_fall_on_the_local_day(db, city):
     rate_at(db, datetime(2026, 2, 28, 17, 0, 0))  # 00:00 on 1 March in Hanoi
     rate_at(db, datetime(2026, 2, 28, 16, 59, 59), answer="not_satisfied")  # still 28 Feb
     db.commit()
-    first = office_summary(db, city.office, DateRange(date(2026, 3, 1), date(2026, 3, 1)), min_n=1)
+    first = office_insight(
+        db, city.office, DateRange(date(2026, 3, 1), date(2026, 3, 1)), min_n=1, min_officer_n=1
+    )
     assert first.responses == 2 and first.satisfaction.positives == 2
-    second = office_summary(db, city.office, DateRange(date(2026, 3, 2), date(2026, 3, 2)), min_n=1)
+    second = office_insight(
+        db, city.office, DateRange(date(2026, 3, 2), date(2026, 3, 2)), min_n=1, min_officer_n=1
+    )
     assert second.responses == 1 and second.satisfaction.positives == 0
-    both = office_summary(db, city.office, DateRange(date(2026, 2, 28), date(2026, 3, 2)), min_n=1)
+    both = office_insight(
+        db, city.office, DateRange(date(2026, 2, 28), date(2026, 3, 2)), min_n=1, min_officer_n=1
+    )
     assert both.responses == 4
 
 
@@ -48,14 +54,16 @@ def test_office_in_another_time_zone_uses_its_own_days(db, city):
     rate_at(db, datetime(2026, 3, 1, 22, 30), target="COUNTR2")  # 23:30 on 1 March in Paris
     db.commit()
     march_first = DateRange(date(2026, 3, 1), date(2026, 3, 1))
-    assert office_summary(db, city.other_office, march_first, min_n=1).responses == 1
-    rows = offices_overview(db, [city.office, city.other_office], march_first, min_n=1)
-    assert [(r.office.code, r.satisfaction.n) for r in rows] == [("O1", 0), ("O2", 1)]
+    assert (
+        office_insight(db, city.other_office, march_first, min_n=1, min_officer_n=1).responses == 1
+    )
+    rows = overview(db, [city.office, city.other_office], march_first, min_n=1)
+    assert [(r.office.code, r.counts.n) for r in rows] == [("O1", 0), ("O2", 1)]
 
 
 def test_empty_period_has_no_rate(db, city):
-    summary = office_summary(
-        db, city.office, DateRange(date(2026, 1, 1), date(2026, 1, 31)), min_n=10
+    summary = office_insight(
+        db, city.office, DateRange(date(2026, 1, 1), date(2026, 1, 31)), min_n=10, min_officer_n=30
     )
     assert summary.responses == 0 and summary.satisfaction.rate is None
     assert summary.as_dict()["questions"] == {}

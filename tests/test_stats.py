@@ -78,3 +78,28 @@ def test_mean_score():
     assert mean_score([(100, 2), (50, 1), (0, 1)]) == 62.5
     assert mean_score([]) is None
     assert mean_score([(100, 0)]) is None
+
+
+def test_two_proportion_change_flags_only_real_changes():
+    from surveys.stats import satisfaction_rate, two_proportion_change
+
+    # 80 % of 400 against 70 % of 400: z ≈ 3.27, a real rise.
+    real = two_proportion_change(satisfaction_rate(320, 400, 10), satisfaction_rate(280, 400, 10))
+    assert real.is_significant and real.direction == 1
+    assert real.z == pytest.approx(0.1 / math.sqrt(0.75 * 0.25 * 2 / 400))
+    # 80 % of 20 against 70 % of 20: the same difference, but z ≈ 0.73 — not a change.
+    small = two_proportion_change(satisfaction_rate(16, 20, 10), satisfaction_rate(14, 20, 10))
+    assert not small.is_significant and small.direction == 0
+    assert small.difference == pytest.approx(0.1)
+    # Below the minimum there is nothing to compare.
+    hidden = two_proportion_change(satisfaction_rate(5, 5, 10), satisfaction_rate(300, 400, 10))
+    assert hidden.difference is None and not hidden.is_significant
+
+
+def test_shrunken_rate_pulls_small_offices_towards_their_unit():
+    from surveys.stats import shrunken_rate
+
+    # 10 of 10 with a unit at 80 %: (10 + 20·0.8) / 30.
+    assert shrunken_rate(10, 10, 0.8) == pytest.approx(26 / 30)
+    # 950 of 1000 barely moves.
+    assert shrunken_rate(950, 1000, 0.8) == pytest.approx((950 + 16) / 1020)

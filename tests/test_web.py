@@ -224,8 +224,10 @@ class TestManager:
         api = client.get("/api/v1/offices/O1/summary").json["satisfaction"]
         assert api["n"] == 12 and api["rate"] == 0.75
         row = re.search(r"Bộ phận một cửa Quận Một.*?</tr>", html, re.S).group(0)
-        assert ">12<" in row and "75" in row
-        assert f"{round(api['ci_low'] * 100)}" in row and f"{round(api['ci_high'] * 100)}" in row
+        assert ">12<" in row and "75,0" in row
+        # One decimal with the Vietnamese decimal comma, as the API's interval.
+        for bound in (api["ci_low"], api["ci_high"]):
+            assert f"{bound * 100:.1f}".replace(".", ",") in row
         assert "Quận Hai" not in html  # outside the scope
 
     def test_below_minimum_shows_not_enough_data(self, client, city, make_user, login):

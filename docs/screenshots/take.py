@@ -107,6 +107,23 @@ def shoot(page: Page, base: str, path: str, name: str) -> None:
     print(f"  docs/screenshots/{name}.png  ← {path}")
 
 
+def shoot_insights(browser, base: str) -> None:
+    """The managers' pages: overview on a phone, an office on the tablet, the printed report."""
+    tablet = browser.new_page(**TABLET, locale="vi-VN")
+    sign_in(tablet, base)
+    shoot(tablet, base, "/dashboard/offices/HK-1C", "dashboard-office-tablet")
+    shoot(tablet, base, "/dashboard/comments", "dashboard-comments-tablet")
+    phone = browser.new_page(**PHONE, locale="vi-VN")
+    sign_in(phone, base)
+    shoot(phone, base, "/dashboard", "dashboard-phone")
+    shoot(phone, base, "/dashboard/offices/HK-1C", "dashboard-office-phone")
+    # The monthly report as it prints: A4 width (210 mm at 96 px/in), print styles.
+    paper = browser.new_page(viewport={"width": 794, "height": 1123}, locale="vi-VN")
+    sign_in(paper, base)
+    paper.emulate_media(media="print")
+    shoot(paper, base, "/dashboard/offices/HK-1C/report", "dashboard-report-print")
+
+
 def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -128,6 +145,7 @@ def main() -> None:
                 laptop = browser.new_page(**LAPTOP, locale="vi-VN")
                 sign_in(laptop, base)
                 shoot(laptop, base, "/dashboard", "dashboard")
+                shoot_insights(browser, base)
                 shoot(laptop, base, "/admin/org", "admin-org")
                 shoot(laptop, base, "/admin/org/offices/HK-1C", "admin-office")
                 laptop.goto(f"{base}/admin/import")

@@ -2,7 +2,7 @@
 
 - counter: the kiosk tablet at the counter, and pairing it
 - phone, tickets: the citizen's phone survey, QR images, posters, ticket surveys
-- dashboard: managers' figures; auth: signing in and out
+- dashboard: managers' figures; comments: the comments inbox; auth: signing in and out
 - admin: administration (kiosks, codes, posters, tickets, ratings held for review)
 - api: the JSON API under /api/v1
 - site, health: /favicon.ico and the load balancer's /healthz
@@ -13,6 +13,7 @@ from kiosk.views import (
     admin,
     api,
     auth,
+    comments,
     counter,
     dashboard,
     health,
@@ -26,6 +27,7 @@ BLUEPRINTS = (
     tickets.bp,
     counter.bp,
     dashboard.bp,
+    comments.bp,
     auth.bp,
     account.bp,
     health.bp,

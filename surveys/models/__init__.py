@@ -2,10 +2,12 @@
 
 from surveys.models.account import ApiToken, RecoveryCode, SignInThrottle, User, UserSession
 from surveys.models.audit import AuditEntry
+from surveys.models.comment import CommentReview
 from surveys.models.device import KioskDevice, OfficerShift, PairingCode
 from surveys.models.imports import OrgImport
 from surveys.models.org import Counter, Office, Officer, Unit, officer_counter
 from surveys.models.response import Answer, Response
+from surveys.models.rollup import Rollup
 from surveys.models.survey import Choice, Question, Survey, SurveyAssignment
 from surveys.models.target import Target
 from surveys.models.ticket import Ticket
@@ -15,6 +17,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Choice",
+    "CommentReview",
     "Counter",
     "KioskDevice",
     "Office",
@@ -25,6 +28,7 @@ __all__ = [
     "Question",
     "RecoveryCode",
     "Response",
+    "Rollup",
     "SignInThrottle",
     "Survey",
     "SurveyAssignment",

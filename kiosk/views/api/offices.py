@@ -10,12 +10,18 @@ from itertools import chain, islice
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from sqlalchemy.orm import selectinload
 
+from kiosk import exports
 from kiosk.auth import api_login_required, current_user
 from kiosk.database import get_session
 from kiosk.settings import settings
 from kiosk.views.api.openapi import MANAGER, Answer, error, operation
-from kiosk.views.api.schemas import DateRangeQuery, OfficeOut, SummaryOut
-from surveys import accounts, reports
+from kiosk.views.api.schemas import (
+    ExportQuery,
+    OfficeOut,
+    SummaryOut,
+    SummaryQuery,
+)
+from surveys import accounts, insights
 from surveys.db import utcnow
 from surveys.models import Office
 from surveys.periods import DateRange, local_today
@@ -25,7 +31,9 @@ bp = Blueprint("api_offices", __name__, url_prefix="/api/v1")
 
 _OFFICE = {"code": "An office code"}
 _OFFICE_ANSWERS = {
-    400: error("A bound of the range is not a date (YYYY-MM-DD)"),
+    400: error(
+        "A bound of the range is not a date (YYYY-MM-DD), or the interval is not day, week or month"
+    ),
     401: error("Not signed in"),
     403: error("Outside the caller's scope"),
     404: error("Unknown office"),
@@ -85,9 +93,10 @@ def _office_and_period(code: str) -> tuple[Office, DateRange]:
 @operation(
     method="get",
     path="/offices/{code}/summary",
-    summary="Satisfaction and per-question figures over inclusive local calendar days",
+    summary="Satisfaction, trend, counters, officers, reasons and heatmap over inclusive local "
+    "calendar days, read from the rollups",
     path_params=_OFFICE,
-    query=DateRangeQuery,
+    query=SummaryQuery,
     security=MANAGER,
     answers={200: Answer("The figures", SummaryOut), **_OFFICE_ANSWERS},
 )
@@ -95,16 +104,25 @@ def _office_and_period(code: str) -> tuple[Office, DateRange]:
 @api_login_required
 def summary(code: str):
     office, period = _office_and_period(code)
-    result = reports.office_summary(get_session(), office, period, min_n=settings().min_responses)
+    config = settings()
+    result = insights.office_insight(
+        get_session(),
+        office,
+        period,
+        interval=insights.parse_interval(request.args.get("interval")),
+        min_n=config.min_responses,
+        min_officer_n=config.min_officer_responses,
+    )
     return jsonify(result.as_dict())
 
 
 @operation(
     method="get",
     path="/offices/{code}/responses.csv",
-    summary="One row per response, in the office's local time",
+    summary="One row per response, in the office's local time, with headers and answers in the "
+    "caller's language (codes with codes=1); free text masked for non-administrators",
     path_params=_OFFICE,
-    query=DateRangeQuery,
+    query=ExportQuery,
     security=MANAGER,
     answers={
         200: Answer(
@@ -117,7 +135,9 @@ def summary(code: str):
 @api_login_required
 def responses_csv(code: str):
     office, period = _office_and_period(code)
-    rows = reports.response_rows(get_session(), office, period)
+    rows = exports.response_rows(
+        get_session(), office, period, current_user(), codes=exports.codes_wanted()
+    )
     # Read the header and the first batch now, so a failure is an error answer, not a file
     # cut off after its headers were sent.
     first = list(islice(rows, 2))
@@ -128,7 +148,7 @@ def responses_csv(code: str):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for row in chain(first, rows):
-            writer.writerow([_defuse(cell) for cell in row])
+            writer.writerow([exports.defuse(cell) for cell in row])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -141,6 +161,39 @@ def responses_csv(code: str):
     )
 
 
-def _defuse(cell: str) -> str:
-    """Stop a spreadsheet from running a citizen's comment as a formula."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+@operation(
+    method="get",
+    path="/offices/{code}/responses.xlsx",
+    summary="A workbook: one sheet of responses (as the CSV), one of the period's figures",
+    path_params=_OFFICE,
+    query=ExportQuery,
+    security=MANAGER,
+    answers={
+        200: Answer(
+            "XLSX",
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            schema={"type": "string", "format": "binary"},
+        ),
+        **_OFFICE_ANSWERS,
+    },
+)
+@bp.get("/offices/<code>/responses.xlsx")
+@api_login_required
+def responses_xlsx(code: str):
+    office, period = _office_and_period(code)
+    db = get_session()
+    config = settings()
+    rows = exports.response_rows(db, office, period, current_user(), codes=exports.codes_wanted())
+    insight = insights.office_insight(
+        db,
+        office,
+        period,
+        min_n=config.min_responses,
+        min_officer_n=config.min_officer_responses,
+    )
+    filename = f"hailong-{office.code}-{period.start}-{period.end}.xlsx"
+    return Response(
+        exports.workbook(rows, insight),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

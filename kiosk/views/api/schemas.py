@@ -308,6 +308,61 @@ class DateRangeQuery(Body):
     to: date | None = Field(None, description="Default: today in the office's time zone")
 
 
+class SummaryQuery(DateRangeQuery):
+    interval: Literal["day", "week", "month"] | None = Field(
+        None, description="Of the trend; default: days up to 62 days, weeks up to 550, months"
+    )
+
+
+class ExportQuery(DateRangeQuery):
+    codes: Literal["0", "1"] | None = Field(
+        None, description="1: machine keys (column names, choice keys) instead of words"
+    )
+
+
+class RankingsQuery(DateRangeQuery):
+    unit: str | None = Field(None, description="Only the offices of this unit's subtree")
+
+
+class CommentsQuery(DateRangeQuery):
+    office: str | None = Field(None, description="Only this office's comments")
+    page: int = Field(1, ge=1, le=10_000)
+
+
+class RankingOut(BaseModel):
+    office: str
+    name: str
+    unit: str
+    n: int
+    rate: float | None = Field(description="Null below MIN_RESPONSES")
+    ci_low: float | None
+    ci_high: float | None
+    shrunken_rate: float | None = Field(description="Null without any response")
+    rank: int | None
+    overlaps_next: bool = Field(description="Its 95 % interval overlaps the next office's")
+
+
+class CommentOut(BaseModel):
+    id: str
+    office: str
+    counter: str | None
+    officer: str | None
+    submitted_at: str = Field(description="Local time of the office, ISO 8601 with its offset")
+    channel: Literal["kiosk", "qr", "ticket"]
+    rating: str = Field(description="The headline answer's choice key")
+    polarity: int = Field(ge=-1, le=1)
+    reasons: list[str]
+    text: str = Field(description="Phone, e-mail and ID numbers masked for non-administrators")
+    handled: bool
+    note: str
+
+
+class CommentsOut(BaseModel):
+    comments: list[CommentOut]
+    page: int
+    next_page: int | None
+
+
 # Responses -----------------------------------------------------------------------------------
 
 
@@ -388,9 +443,40 @@ class RateOut(BaseModel):
     ci_high: float | None
 
 
+class VersionFiguresOut(RateOut):
+    """One question of one survey version, on its own scale."""
+
+    survey: str
+    version: int
+    levels: int = Field(description="Choices of the question (a scale's levels)")
+    mean_score: float | None = Field(description="0–100, best choice 100; null below minimum")
+    counts: dict[str, int] = Field(description="Choice key → answers, best choice first")
+
+
 class QuestionFigures(RateOut):
+    """The rate is pooled across survey versions (it is comparable); the mean score and the
+    counts are given only when every answer came from one version, else null and {} (see
+    ``versions``): answers on different scales are never added together."""
+
     mean_score: float | None
     counts: dict[str, int]
+    versions: list[VersionFiguresOut]
+
+
+class ReasonOut(BaseModel):
+    n: int
+    charged_to_officer: bool = Field(
+        description="False for reasons about the process or premises, never held against "
+        "the officer"
+    )
+
+
+class PlaceRateOut(RateOut):
+    """A counter's or officer's rate: null below MIN_RESPONSES (counters) or
+    MIN_OFFICER_RESPONSES (officers)."""
+
+    code: str
+    name: str
 
 
 class TicketFiguresOut(BaseModel):
@@ -399,15 +485,51 @@ class TicketFiguresOut(BaseModel):
     response_rate: float | None
 
 
+class TrendPointOut(RateOut):
+    period: date = Field(
+        description="First day of the day, ISO week (Monday) or month, clipped to the range"
+    )
+
+
+class ChangeOut(BaseModel):
+    difference: float | None = Field(description="Rate minus the previous period's rate")
+    z: float | None = Field(description="Two-proportion z statistic (pooled standard error)")
+    significant: bool = Field(description="|z| > 1.96: a real change at 95 %")
+
+
+class HeatCellOut(BaseModel):
+    n: int
+    rate: float | None
+
+
+class ChannelsOut(BaseModel):
+    kiosk: int
+    qr: int
+    ticket: int
+
+
 class SummaryOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     office: str
     from_: date = Field(alias="from")
     to: date
+    interval: Literal["day", "week", "month"]
     responses: int
     satisfaction: RateOut
+    previous: RateOut = Field(description="The same number of days just before 'from'")
+    change: ChangeOut
+    channels: ChannelsOut
     questions: dict[str, QuestionFigures]
+    reasons: dict[str, ReasonOut]
+    trend: list[TrendPointOut]
+    counters: list[PlaceRateOut]
+    officers: list[PlaceRateOut]
+    heatmap: list[list[HeatCellOut]] = Field(
+        description="7 weekdays (Monday first) × 24 hours in the office's time zone",
+        min_length=7,
+        max_length=7,
+    )
     verified: int
     tickets: TicketFiguresOut
 
