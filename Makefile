@@ -36,8 +36,9 @@ run: translations $(SECRET_FILE)
 	@export SECRET_KEY=$$(cat $(SECRET_FILE)); \
 	$(FLASK) db upgrade && \
 	$(FLASK) seed-demo --responses $(DEMO_RESPONSES) --days $(DEMO_DAYS) && \
-	echo "" && echo "  Serving on http://127.0.0.1:5000 (Ctrl+C stops)" && \
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	echo "" && echo "  Serving on http://127.0.0.1:5000, with one worker printing e-mails here (Ctrl+C stops)" && \
+	{ FLASK_MAIL_BACKEND=console $(FLASK) worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT; \
+	  $(FLASK) run --host 127.0.0.1 --port 5000; }
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser),
 # and axe-core from the npm registry for the accessibility checks.

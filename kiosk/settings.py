@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
+from surveys.outbox import RetryPolicy
 from surveys.responses import SubmitPolicy
 
 _EXTENSION = "hailong.settings"
@@ -48,6 +49,42 @@ def _minutes(config, name: str, minimum: float = 0) -> timedelta:
 
 def _hours(config, name: str, minimum: float = 0) -> timedelta:
     return timedelta(hours=_number(config, name, minimum=minimum, integer=False))
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    backend: str
+    server: str
+    port: int
+    username: str | None
+    password: str | None
+    use_tls: bool
+    sender: str
+
+
+def _flag(config, name: str) -> bool:
+    value = config[name]
+    if isinstance(value, str):
+        if value.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingError(f"{name} must be true or false, not {value!r}")
+    return bool(value)
+
+
+def _mail(config) -> MailSettings:
+    if config["MAIL_BACKEND"] not in ("smtp", "console"):
+        raise SettingError("MAIL_BACKEND must be 'smtp' or 'console'")
+    return MailSettings(
+        backend=config["MAIL_BACKEND"],
+        server=str(config["MAIL_SERVER"] or "localhost"),
+        port=_number(config, "MAIL_PORT", minimum=1),
+        username=config["MAIL_USERNAME"] or None,
+        password=config["MAIL_PASSWORD"] or None,
+        use_tls=_flag(config, "MAIL_USE_TLS"),
+        sender=str(config["MAIL_FROM"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -93,6 +130,11 @@ class Settings:
 
     #: Seconds a client should wait before retrying while the database is unreachable.
     retry_after_seconds: int
+
+    mail: MailSettings
+    outbox_poll: timedelta
+    outbox_retry: RetryPolicy
+    delivery_timeout: float
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -145,6 +187,16 @@ class Settings:
             pairing_link_ttl=_hours(config, "PAIRING_LINK_HOURS", minimum=0.01),
             pairing_code_ttl=_minutes(config, "PAIRING_CODE_MINUTES", minimum=0.01),
             retry_after_seconds=_number(config, "RETRY_AFTER_SECONDS", minimum=1),
+            mail=_mail(config),
+            outbox_poll=_seconds(config, "OUTBOX_POLL_SECONDS", minimum=0.1),
+            outbox_retry=RetryPolicy(
+                first_retry=_seconds(config, "OUTBOX_FIRST_RETRY_SECONDS", minimum=1),
+                give_up_after=_hours(config, "OUTBOX_GIVE_UP_HOURS", minimum=0.01),
+                lease=_seconds(config, "OUTBOX_LEASE_SECONDS", minimum=5),
+            ),
+            delivery_timeout=float(
+                _number(config, "DELIVERY_TIMEOUT_SECONDS", minimum=1, integer=False)
+            ),
         )
 
 

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, split by concept; import them from here."""
 
 from surveys.models.account import ApiToken, User
+from surveys.models.alerts import Alert, AlertRule, OutboxMessage, Webhook
 from surveys.models.audit import AuditEntry
 from surveys.models.device import KioskDevice, OfficerShift, PairingCode
 from surveys.models.imports import OrgImport
@@ -11,6 +12,8 @@ from surveys.models.target import Target
 from surveys.models.ticket import Ticket
 
 __all__ = [
+    "Alert",
+    "AlertRule",
     "Answer",
     "ApiToken",
     "AuditEntry",
@@ -21,6 +24,7 @@ __all__ = [
     "OfficerShift",
     "Officer",
     "OrgImport",
+    "OutboxMessage",
     "PairingCode",
     "Question",
     "Response",
@@ -30,5 +34,6 @@ __all__ = [
     "Ticket",
     "Unit",
     "User",
+    "Webhook",
     "officer_counter",
 ]

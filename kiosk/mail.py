@@ -1,0 +1,90 @@
+"""E-mail: rendering a message of the outbox (Vietnamese by default, plain text and HTML) and
+handing it to an SMTP server, or printing it for the demo (MAIL_BACKEND=console)."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import sys
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from flask import Flask, render_template
+from flask_babel import force_locale, gettext
+from sqlalchemy.orm import Session
+
+from kiosk.settings import MailSettings, settings
+
+#: template name → function returning (subject, context) for the message, from its payload.
+Composer = Callable[[Session, dict[str, Any]], tuple[str, dict[str, Any]]]
+COMPOSERS: dict[str, Composer] = {}
+
+
+class MailFailed(Exception):
+    """The SMTP server refused the message or could not be reached."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+def composer(name: str) -> Callable[[Composer], Composer]:
+    """Register how the e-mails of template ``name`` are composed."""
+
+    def register(function: Composer) -> Composer:
+        COMPOSERS[name] = function
+        return function
+
+    return register
+
+
+@composer("test")
+def _test_message(_session: Session, _payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return gettext("Hài Lòng: test e-mail"), {}
+
+
+def render_email(app: Flask, session: Session, payload: dict[str, Any]) -> EmailMessage:
+    """Build the message of an outbox payload {"to", "template", "locale", ...}."""
+    config = settings()
+    locale = payload.get("locale") or config.default_language
+    # A request context on the public address, so url_for(..., _external=True) makes the
+    # links the recipient clicks.
+    with app.test_request_context(base_url=config.public_base_url), force_locale(locale):
+        subject, context = COMPOSERS[payload["template"]](session, payload)
+        text = render_template(f"mail/{payload['template']}.txt", **context)
+        html = render_template(f"mail/{payload['template']}.html", subject=subject, **context)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = config.mail.sender
+    message["To"] = payload["to"]
+    message["Message-ID"] = make_msgid(domain="hailong")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send_email(message: EmailMessage, mail: MailSettings, *, timeout: float) -> None:
+    """Hand the message to the SMTP server (or print it); raise MailFailed if refused."""
+    if mail.backend == "console":
+        text = message.get_body(("plain",))
+        sys.stdout.write(
+            f"\n--- e-mail to {message['To']}: {message['Subject']}\n"
+            f"{text.get_content() if text else ''}--- end of e-mail\n"
+        )
+        sys.stdout.flush()
+        return
+    try:
+        with smtplib.SMTP(mail.server, mail.port, timeout=timeout) as smtp:
+            if mail.use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+            if mail.username:
+                smtp.login(mail.username, mail.password or "")
+            smtp.send_message(message)
+    except smtplib.SMTPResponseException as error:
+        raise MailFailed(f"SMTP {error.smtp_code}: {error.smtp_error!r}", error.smtp_code) from None
+    except smtplib.SMTPRecipientsRefused as error:
+        raise MailFailed(f"recipients refused: {error.recipients!r}") from None
+    except (smtplib.SMTPException, OSError) as error:
+        raise MailFailed(f"{type(error).__name__}: {error}") from None
