@@ -3,6 +3,7 @@ handing it to an SMTP server, or printing it for the demo (MAIL_BACKEND=console)
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import ssl
 import sys
@@ -11,12 +12,15 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, url_for
 from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
 from kiosk.settings import MailSettings, settings
 
+#: Lines up to SMTP's own limit: Python's folding of a long non-ASCII subject into several
+#: encoded words can drop a space after a comma ("hà, nhũng" arriving as "hà,nhũng").
+SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
 #: template name → function returning (subject, context) for the message, from its payload.
 Composer = Callable[[Session, dict[str, Any]], tuple[str, dict[str, Any]]]
 COMPOSERS: dict[str, Composer] = {}
@@ -40,6 +44,26 @@ def composer(name: str) -> Callable[[Composer], Composer]:
     return register
 
 
+@composer("alert")
+def _alert_message(session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    from kiosk.alert_text import describe, rule_name
+    from surveys.models import Alert
+
+    alert = session.get(Alert, payload["alert_id"])
+    office = alert.office
+    context = {
+        "alert": alert,
+        "office": office,
+        "rule": rule_name(alert.rule),
+        "description": describe(alert),
+        "counter": next((c for c in office.counters if c.id == alert.counter_id), None),
+        "officer": next((o for o in office.officers if o.id == alert.officer_id), None),
+        "link": url_for("alerts.index", office=office.code, _external=True),
+    }
+    subject = gettext("Alert: %(rule)s at %(office)s", rule=context["rule"], office=office.name)
+    return subject, context
+
+
 @composer("test")
 def _test_message(_session: Session, _payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return gettext("Hài Lòng: test e-mail"), {}
@@ -55,7 +79,7 @@ def render_email(app: Flask, session: Session, payload: dict[str, Any]) -> Email
         subject, context = COMPOSERS[payload["template"]](session, payload)
         text = render_template(f"mail/{payload['template']}.txt", **context)
         html = render_template(f"mail/{payload['template']}.html", subject=subject, **context)
-    message = EmailMessage()
+    message = EmailMessage(policy=SMTP_POLICY)
     message["Subject"] = subject
     message["From"] = config.mail.sender
     message["To"] = payload["to"]

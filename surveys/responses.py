@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Insert, insert, select
 from sqlalchemy.orm import Session
 
+from surveys import alerts
 from surveys.errors import (
     AlreadyAnswered,
     Conflict,
@@ -308,6 +309,20 @@ def _store(
                 for choice in value
             )
     connection.execute(_INSERT_ANSWERS, answer_rows)
+    if not is_suspect:  # alert rules 1 and 2, in this transaction (surveys/alerts.py)
+        alerts.check_new_rating(
+            session,
+            alerts.NewRating(
+                target.office_id,
+                target.counter_id,
+                officer_id,
+                channel,
+                submitted_at,
+                POLARITY_VALUE[headline_choice.polarity],
+                alerts.reasons_of(rows),
+            ),
+            now=now,
+        )
     return Submission(payload.id, True, target, channel, is_suspect)
 
 

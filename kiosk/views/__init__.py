@@ -2,18 +2,30 @@
 
 - counter: the kiosk tablet at the counter, and pairing it
 - phone, tickets: the citizen's phone survey, QR images, posters, ticket surveys
-- dashboard: managers' figures; auth: signing in and out
+- dashboard: managers' figures; alerts: what needs looking at now; auth: signing in and out
 - admin: administration (kiosks, codes, posters, tickets, ratings held for review)
 - api: the JSON API under /api/v1
 """
 
-from kiosk.views import account, admin, api, auth, counter, dashboard, health, phone, tickets
+from kiosk.views import (
+    account,
+    admin,
+    alerts,
+    api,
+    auth,
+    counter,
+    dashboard,
+    health,
+    phone,
+    tickets,
+)
 
 BLUEPRINTS = (
     phone.bp,
     tickets.bp,
     counter.bp,
     dashboard.bp,
+    alerts.bp,
     auth.bp,
     account.bp,
     health.bp,
