@@ -20,7 +20,7 @@ from flask import Flask
 
 from kiosk import mail, webhook_delivery
 from kiosk.settings import settings
-from surveys import outbox
+from surveys import alerts, outbox
 from surveys.db import make_sessionmaker, utcnow
 from surveys.models import OutboxMessage, Webhook
 
@@ -140,4 +140,36 @@ def run_forever(worker: Worker, jobs: list[tuple[Callable[[], object], dict]]) -
 
 def periodic_jobs(app: Flask) -> list[tuple[Callable[[], object], dict]]:
     """Return the periodic checks and their APScheduler triggers."""
-    return []
+    with app.app_context():
+        timezone = settings().default_timezone
+    checks = Checks(app)
+    return [
+        (checks.silent_kiosks, {"trigger": "interval", "minutes": 1, "id": "kiosk_silent"}),
+        (
+            checks.falls,
+            {"trigger": "cron", "hour": 6, "minute": 0, "timezone": timezone, "id": "fall"},
+        ),
+    ]
+
+
+class Checks:
+    """The periodic alert rules, each in a transaction of its own."""
+
+    def __init__(self, app: Flask, *, clock: Callable[[], datetime] = utcnow):
+        self.app = app
+        self.clock = clock
+        self.sessions = make_sessionmaker(app.extensions["hailong.engine"])
+
+    def silent_kiosks(self) -> int:
+        """Rule 4: kiosks silent during opening hours; return how many alerts were raised."""
+        with self.app.app_context(), self.sessions() as session, session.begin():
+            raised = alerts.check_silent_kiosks(
+                session, now=self.clock(), silent_after=settings().kiosk_silent
+            )
+            return len(raised)
+
+    def falls(self) -> int:
+        """Rule 3: significant falls in satisfaction; return how many alerts were raised."""
+        with self.app.app_context(), self.sessions() as session, session.begin():
+            raised = alerts.check_falls(session, now=self.clock(), min_n=settings().min_responses)
+            return len(raised)
