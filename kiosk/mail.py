@@ -32,6 +32,7 @@ class MailFailed(Exception):
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)
         self.status = status
+        self.permanent = False
 
 
 def composer(name: str) -> Callable[[Composer], Composer]:

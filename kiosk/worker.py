@@ -70,10 +70,10 @@ class Worker:
             try:
                 status = self._deliver(session, message)
             except (mail.MailFailed, webhook_delivery.DeliveryFailed) as error:
-                failure, status = str(error), error.status
+                failure, status, permanent = str(error), error.status, error.permanent
             except Exception as error:  # a bug in rendering must not stop the other messages
                 log.exception("outbox message %s could not be sent", message_id)
-                failure, status = f"{type(error).__name__}: {error}", None
+                failure, status, permanent = f"{type(error).__name__}: {error}", None, False
             else:
                 session.rollback()  # end the read before writing in a transaction of its own
                 with session.begin():
@@ -90,6 +90,7 @@ class Worker:
                     error=failure,
                     status=status,
                     policy=config.outbox_retry,
+                    give_up=permanent,
                 )
             log.warning(
                 "outbox message %s failed (attempt %s): %s",

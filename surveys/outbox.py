@@ -142,11 +142,13 @@ def record_failure(
     error: str,
     status: int | None = None,
     policy: RetryPolicy = RetryPolicy(),
+    give_up: bool = False,
 ) -> None:
-    """Schedule the next try of a claimed message with exponential backoff, or give it up."""
+    """Schedule the next try of a claimed message with exponential backoff, or give it up
+    (past the retry period, or at once with ``give_up``)."""
     attempts = message.attempts + 1
     next_try = now + policy.wait_after(attempts)
-    gives_up = next_try > message.created_at + policy.give_up_after
+    gives_up = give_up or next_try > message.created_at + policy.give_up_after
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.status == PENDING)

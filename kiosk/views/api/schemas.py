@@ -311,6 +311,41 @@ class DateRangeQuery(Body):
 # Responses -----------------------------------------------------------------------------------
 
 
+class WebhookBody(Body):
+    """A webhook (POST /webhooks): where to send which events, and the key that signs them."""
+
+    url: Annotated[StrictStr, Field(min_length=1, max_length=500, pattern=r"^https?://[^\x00]+$")]
+    events: list[Literal["alert.raised", "alert.acknowledged"]] = Field(min_length=1)
+    secret: Annotated[StrictStr, Field(min_length=16, max_length=200, pattern=r"^[^\x00]*$")] = (
+        Field(description="At least 16 characters; the HMAC-SHA256 key of the signatures")
+    )
+
+
+class CreatedId(BaseModel):
+    id: int
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_at: datetime
+
+
+class DeliveryOut(BaseModel):
+    id: int = Field(description="This delivery")
+    event_id: str = Field(description="The event's id, the same in every copy and retry")
+    event: str
+    status: Literal["pending", "sent", "failed"]
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None = Field(description="When pending: the next try")
+    sent_at: datetime | None
+    last_status: int | None = Field(description="The receiver's last HTTP status")
+    last_error: str | None
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
