@@ -8,6 +8,7 @@ import smtplib
 import ssl
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -65,6 +66,25 @@ def _alert_message(session: Session, payload: dict[str, Any]) -> tuple[str, dict
     return subject, context
 
 
+@composer("digest")
+def _digest_message(session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    from kiosk.views.digest import unsubscribe_url
+    from surveys.digest import digest_for
+    from surveys.models import User
+
+    user = session.get(User, payload["user_id"])
+    until = datetime.fromisoformat(payload["until"])
+    digest = digest_for(session, user, until=until, min_n=settings().min_responses)
+    context = {
+        "digest": digest,
+        "week": payload["week"],
+        "dashboard": url_for("dashboard.index", _external=True),
+        "alerts_link": url_for("alerts.index", _external=True),
+        "unsubscribe": unsubscribe_url(user.id),
+    }
+    return gettext("Hài Lòng: your offices this week (%(week)s)", week=payload["week"]), context
+
+
 @composer("test")
 def _test_message(_session: Session, _payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return gettext("Hài Lòng: test e-mail"), {}
@@ -85,6 +105,8 @@ def render_email(app: Flask, session: Session, payload: dict[str, Any]) -> Email
     message["From"] = config.mail.sender
     message["To"] = payload["to"]
     message["Message-ID"] = make_msgid(domain="hailong")
+    if "unsubscribe" in context:
+        message["List-Unsubscribe"] = f"<{context['unsubscribe']}>"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

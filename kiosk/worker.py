@@ -20,7 +20,7 @@ from flask import Flask
 
 from kiosk import mail, webhook_delivery
 from kiosk.settings import settings
-from surveys import alerts, outbox
+from surveys import alerts, digest, outbox
 from surveys.db import make_sessionmaker, utcnow
 from surveys.models import OutboxMessage, Webhook
 
@@ -150,6 +150,17 @@ def periodic_jobs(app: Flask) -> list[tuple[Callable[[], object], dict]]:
             checks.falls,
             {"trigger": "cron", "hour": 6, "minute": 0, "timezone": timezone, "id": "fall"},
         ),
+        (
+            checks.weekly_digest,
+            {
+                "trigger": "cron",
+                "day_of_week": "mon",
+                "hour": 7,
+                "minute": 0,
+                "timezone": timezone,
+                "id": "weekly_digest",
+            },
+        ),
     ]
 
 
@@ -174,3 +185,14 @@ class Checks:
         with self.app.app_context(), self.sessions() as session, session.begin():
             raised = alerts.check_falls(session, now=self.clock(), min_n=settings().min_responses)
             return len(raised)
+
+    def weekly_digest(self) -> int:
+        """Queue the week's digest to every manager, once whatever the number of workers."""
+        with self.app.app_context(), self.sessions() as session, session.begin():
+            config = settings()
+            return digest.queue_weekly_digests(
+                session,
+                now=self.clock(),
+                timezone=config.default_timezone,
+                locale=config.default_language,
+            )

@@ -1,4 +1,5 @@
-"""Alerts, their per-place rules, webhooks, and the outbox of e-mails and webhook deliveries
+"""Alerts, their per-place rules, webhooks, the outbox of e-mails and webhook deliveries,
+periodic job runs and weekly digest opt-outs
 
 Revision ID: 0008
 Revises: 0005
@@ -104,9 +105,29 @@ def upgrade() -> None:
         sqlite_where=sa.text("closed_at IS NULL"),
         postgresql_where=sa.text("closed_at IS NULL"),
     )
+    op.create_table(
+        "job_run",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("job", sa.String(length=32), nullable=False),
+        sa.Column("period", sa.String(length=32), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_job_run"),
+        sa.UniqueConstraint("job", "period", name="uq_job_run_job"),
+    )
+    op.create_table(
+        "digest_opt_out",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user_account.id"], name="fk_digest_opt_out_user_id_user_account"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name="pk_digest_opt_out"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("digest_opt_out")
+    op.drop_table("job_run")
     op.drop_index("uq_alert_open_episode", table_name="alert")
     op.drop_index("ix_alert_office_raised", table_name="alert")
     op.drop_table("alert")

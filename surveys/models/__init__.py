@@ -1,7 +1,14 @@
 """Typed SQLAlchemy models, split by concept; import them from here."""
 
 from surveys.models.account import ApiToken, User
-from surveys.models.alerts import Alert, AlertRule, OutboxMessage, Webhook
+from surveys.models.alerts import (
+    Alert,
+    AlertRule,
+    DigestOptOut,
+    JobRun,
+    OutboxMessage,
+    Webhook,
+)
 from surveys.models.audit import AuditEntry
 from surveys.models.device import KioskDevice, OfficerShift, PairingCode
 from surveys.models.imports import OrgImport
@@ -19,6 +26,8 @@ __all__ = [
     "AuditEntry",
     "Choice",
     "Counter",
+    "DigestOptOut",
+    "JobRun",
     "KioskDevice",
     "Office",
     "OfficerShift",

@@ -132,3 +132,26 @@ class Alert(Base):
 
     office: Mapped[Office] = relationship()
     acknowledged_by: Mapped[User | None] = relationship()
+
+
+class JobRun(Base):
+    """One run of a periodic job for one period, claimed by the first worker to get there:
+    with several workers, the weekly digest still goes out once a week."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_run_job"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    #: The period it covers, e.g. "2026-W49".
+    period: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+
+
+class DigestOptOut(Base):
+    """A user who asked (by the link in the e-mail) to stop receiving the weekly digest."""
+
+    __tablename__ = "digest_opt_out"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    created_at: Mapped[datetime]
