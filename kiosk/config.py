@@ -107,6 +107,8 @@ class Defaults:
     OUTBOX_GIVE_UP_HOURS = 24
     #: Seconds one webhook delivery or SMTP conversation may take.
     DELIVERY_TIMEOUT_SECONDS = 10
+    #: Seconds the public office pages (/p) keep their figures before computing them again.
+    PUBLIC_CACHE_SECONDS = 300
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

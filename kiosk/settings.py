@@ -135,6 +135,7 @@ class Settings:
     outbox_poll: timedelta
     outbox_retry: RetryPolicy
     delivery_timeout: float
+    public_cache: timedelta
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -194,6 +195,7 @@ class Settings:
                 give_up_after=_hours(config, "OUTBOX_GIVE_UP_HOURS", minimum=0.01),
                 lease=_seconds(config, "OUTBOX_LEASE_SECONDS", minimum=5),
             ),
+            public_cache=_seconds(config, "PUBLIC_CACHE_SECONDS", minimum=0),
             delivery_timeout=float(
                 _number(config, "DELIVERY_TIMEOUT_SECONDS", minimum=1, integer=False)
             ),

@@ -18,6 +18,7 @@ from kiosk.views import (
     digest,
     health,
     phone,
+    public,
     tickets,
 )
 
@@ -28,6 +29,7 @@ BLUEPRINTS = (
     dashboard.bp,
     alerts.bp,
     digest.bp,
+    public.bp,
     auth.bp,
     account.bp,
     health.bp,

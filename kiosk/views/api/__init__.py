@@ -1,6 +1,15 @@
 """The JSON API under /api/v1, one module per concern; its description is assembled from
 what each view declares (openapi.py)."""
 
-from kiosk.views.api import docs, kiosk, offices, org, responses, tickets, webhooks
+from kiosk.views.api import docs, kiosk, offices, org, public, responses, tickets, webhooks
 
-BLUEPRINTS = (responses.bp, offices.bp, org.bp, tickets.bp, kiosk.bp, webhooks.bp, docs.bp)
+BLUEPRINTS = (
+    responses.bp,
+    offices.bp,
+    org.bp,
+    tickets.bp,
+    kiosk.bp,
+    webhooks.bp,
+    public.bp,
+    docs.bp,
+)

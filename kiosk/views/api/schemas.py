@@ -346,6 +346,33 @@ class DeliveryOut(BaseModel):
     last_error: str | None
 
 
+class PublicMonthOut(BaseModel):
+    month: str = Field(description="YYYY-MM, in the office's time zone")
+    n: int
+    rate: float | None = Field(description="Null below MIN_RESPONSES")
+    ci_low: float | None
+    ci_high: float | None
+
+
+class BothLanguages(BaseModel):
+    vi: str
+    en: str
+
+
+class PublicReasonOut(BaseModel):
+    key: str
+    text: BothLanguages
+    count: int
+
+
+class PublicOfficeOut(BaseModel):
+    office: dict[str, str] = Field(description="code, name, unit")
+    min_responses: int
+    months: list[PublicMonthOut] = Field(description="The last 12 months, oldest first")
+    reasons: list[PublicReasonOut] = Field(description="Empty below MIN_RESPONSES")
+    reasons_n: int
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
