@@ -6,14 +6,26 @@ dissatisfaction, and nothing below MIN_RESPONSES; never an officer, never a comm
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from surveys.errors import NotFound
-from surveys.models import Answer, Choice, Office, Question, Response, Unit
+from surveys import audit
+from surveys.accounts import office_in_scope
+from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason, ValidationError
+from surveys.models import (
+    Answer,
+    Choice,
+    Office,
+    PublishedAction,
+    Question,
+    Response,
+    Unit,
+    User,
+)
 from surveys.periods import local_midnight_utc, local_today
 from surveys.stats import Rate, satisfaction_rate
 
@@ -40,6 +52,13 @@ class ReasonCount:
 
 
 @dataclass(frozen=True)
+class ActionFigure:
+    said: str
+    done: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
 class PublicOffice:
     code: str
     name: str
@@ -52,6 +71,8 @@ class PublicOffice:
     #: Ratings over the months that gave at least one reason.
     reasons_n: int
     min_n: int
+    #: What managers published, newest first.
+    actions: list[ActionFigure]
 
 
 @dataclass(frozen=True)
@@ -154,4 +175,90 @@ def public_office(session: Session, code: str, *, now: datetime, min_n: int) -> 
         reasons,
         reasons_n,
         min_n,
+        [
+            ActionFigure(a.said, a.done, a.published_at)
+            for a in published_actions(session, office.id)
+        ],
+    )
+
+
+# "You said, we did" ------------------------------------------------------------------------
+
+ACTION_TEXT_MAX = 500
+ACTIONS_SHOWN = 10
+#: Contact details a manager might paste from a comment: e-mail addresses and phone numbers.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\d)(\+?\d[\d .-]{6,}\d)(?!\d)")
+
+
+def mask_contacts(text: str) -> str:
+    """Return the text with e-mail addresses and phone numbers masked."""
+    text = _EMAIL.sub("***@***", text)
+    return _PHONE.sub(lambda m: "*" * 3 + m.group(1)[-2:], text)
+
+
+def publish_action(
+    session: Session, actor: User, office_code: str, *, said: str, done: str, now: datetime
+) -> PublishedAction:
+    """Publish on the office's public page what citizens said and what the office did."""
+    if actor.role not in ("admin", "manager"):
+        raise PermissionDenied("Only managers publish actions.")
+    office = office_in_scope(session, actor, (office_code or "").strip().upper())
+    said, done = (said or "").strip(), (done or "").strip()
+    problems = {}
+    for field, text in (("said", said), ("done", done)):
+        if not text:
+            problems[field] = Reason.REQUIRED
+        elif len(text) > ACTION_TEXT_MAX:
+            problems[field] = Reason.TOO_LONG
+    if problems:
+        raise ValidationError("The action cannot be published.", problems)
+    action = PublishedAction(
+        office_id=office.id,
+        said=mask_contacts(said),
+        done=mask_contacts(done),
+        published_at=now,
+        published_by_id=actor.id,
+    )
+    session.add(action)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "action.publish",
+        now=now,
+        subject_type="office",
+        subject=office.code,
+        after={"said": action.said, "done": action.done},
+    )
+    return action
+
+
+def withdraw_action(session: Session, actor: User, action_id: int, *, now: datetime) -> None:
+    """Take an action off the public page."""
+    action = session.get(PublishedAction, action_id) if 0 < action_id < 2**31 else None
+    if action is None:
+        raise NotFound("No such action.")
+    if actor.role not in ("admin", "manager"):
+        raise PermissionDenied("Only managers withdraw actions.")
+    office = session.get(Office, action.office_id)
+    office_in_scope(session, actor, office.code)
+    if action.withdrawn_at is not None:
+        raise InvalidTransition("This action was already withdrawn.")
+    action.withdrawn_at = now
+    session.flush()
+    audit.record(
+        session, actor, "action.withdraw", now=now, subject_type="office", subject=office.code
+    )
+
+
+def published_actions(session: Session, office_id: int, *, limit: int = ACTIONS_SHOWN):
+    """Return the office's actions on its public page, newest first."""
+    return list(
+        session.scalars(
+            select(PublishedAction)
+            .where(PublishedAction.office_id == office_id, PublishedAction.withdrawn_at.is_(None))
+            .order_by(PublishedAction.published_at.desc(), PublishedAction.id.desc())
+            .limit(limit)
+        )
     )

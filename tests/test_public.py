@@ -3,6 +3,7 @@ interval, reasons, nothing under MIN_RESPONSES, no officer, no comment, cached."
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from kiosk import public_cache
 from surveys.db import utcnow
 from surveys.models import Office
 from surveys.responses import ResponseInput, submit_response
+from tests.conftest import PASSWORD, csrf_token
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +32,7 @@ def _ratings(db, count, positive, *, target="OFFICR1", start=None, comment=None)
             answers = {"overall": "not_satisfied", "reasons": ["waiting_time", "harassment"]}
         submit_response(
             db,
-            ResponseInput(
-                id=uuid.uuid4(), target_code=target, answers=answers, comment=comment
-            ),
+            ResponseInput(id=uuid.uuid4(), target_code=target, answers=answers, comment=comment),
             now=start + i * timedelta(minutes=20),
         )
     db.commit()
@@ -111,3 +111,57 @@ def test_english(client, db, city):
     _ratings(db, 12, 2)
     html = client.get("/p/O1?lang=en").get_data(as_text=True)
     assert "Long waiting time: 10" in html
+
+
+# "You said, we did" ------------------------------------------------------------------------
+
+
+def _publish(client, **fields):
+    token = csrf_token(client.get("/actions").get_data(as_text=True))
+    return client.post("/actions", data={"csrf_token": token, **fields})
+
+
+def test_a_manager_publishes_what_was_done(client, db, city, make_user, login):
+    make_user("quanly@example.vn", "manager", "D1")
+    login("quanly@example.vn", PASSWORD)
+    client.get("/p/O1")  # cached before publishing
+    answer = _publish(
+        client,
+        office="O1",
+        said="Phải chờ lâu, gọi 0912 345 678 không ai nghe",
+        done="Mở thêm quầy tiếp nhận buổi sáng",
+    )
+    assert answer.status_code == 302
+    html = client.get("/p/O1").get_data(as_text=True)
+    assert "Ông/Bà góp ý: Phải chờ lâu, gọi ***78 không ai nghe" in html
+    assert "Chúng tôi đã: Mở thêm quầy tiếp nhận buổi sáng" in html
+    [action] = client.get("/api/v1/public/offices/O1").json["actions"]
+    assert action["done"] == "Mở thêm quầy tiếp nhận buổi sáng"
+    # Taken off again.
+    page = client.get("/actions").get_data(as_text=True)
+    action_id = int(re.search(r"/actions/(\d+)/withdraw", page).group(1))
+    withdrawn = client.post(f"/actions/{action_id}/withdraw", data={"csrf_token": csrf_token(page)})
+    assert withdrawn.status_code == 302
+    assert "Mở thêm quầy" not in client.get("/p/O1").get_data(as_text=True)
+
+
+def test_publishing_is_scoped_and_checked(client, db, city, make_user, login):
+    make_user("quanly@example.vn", "manager", "O1")
+    make_user("xem@example.vn", "viewer", "O1")
+    login("quanly@example.vn", PASSWORD)
+    assert _publish(client, office="O2", said="a", done="b").status_code == 403
+    empty = _publish(client, office="O1", said="  ", done="b")
+    assert empty.status_code == 400 and 'id="e-said"' in empty.get_data(as_text=True)
+    assert _publish(client, office="O1", said="x" * 501, done="b").status_code == 400
+    client.post(
+        "/logout", data={"csrf_token": csrf_token(client.get("/alerts").get_data(as_text=True))}
+    )
+    login("xem@example.vn", PASSWORD)
+    assert client.get("/actions").status_code == 403
+
+
+def test_contacts_are_masked():
+    from surveys.public import mask_contacts
+
+    assert mask_contacts("gọi +84 912-345-678 hoặc a.b@example.vn") == "gọi ***78 hoặc ***@***"
+    assert mask_contacts("năm 2026, quầy 12") == "năm 2026, quầy 12"

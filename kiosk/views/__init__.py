@@ -9,6 +9,7 @@
 
 from kiosk.views import (
     account,
+    actions,
     admin,
     alerts,
     api,
@@ -30,6 +31,7 @@ BLUEPRINTS = (
     alerts.bp,
     digest.bp,
     public.bp,
+    actions.bp,
     auth.bp,
     account.bp,
     health.bp,

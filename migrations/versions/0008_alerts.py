@@ -1,5 +1,5 @@
 """Alerts, their per-place rules, webhooks, the outbox of e-mails and webhook deliveries,
-periodic job runs and weekly digest opt-outs
+periodic job runs, weekly digest opt-outs, and actions published on an office's public page
 
 Revision ID: 0008
 Revises: 0005
@@ -123,9 +123,35 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", name="pk_digest_opt_out"),
     )
+    op.create_table(
+        "published_action",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("office_id", sa.Integer(), nullable=False),
+        sa.Column("said", sa.Text(), nullable=False),
+        sa.Column("done", sa.Text(), nullable=False),
+        sa.Column("published_at", sa.DateTime(), nullable=False),
+        sa.Column("published_by_id", sa.Integer(), nullable=True),
+        sa.Column("withdrawn_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["office_id"], ["office.id"], name="fk_published_action_office_id_office"
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by_id"],
+            ["user_account.id"],
+            name="fk_published_action_published_by_id_user_account",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_published_action"),
+    )
+    op.create_index(
+        "ix_published_action_office_published",
+        "published_action",
+        ["office_id", "published_at"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_published_action_office_published", table_name="published_action")
+    op.drop_table("published_action")
     op.drop_table("digest_opt_out")
     op.drop_table("job_run")
     op.drop_index("uq_alert_open_episode", table_name="alert")

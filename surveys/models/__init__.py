@@ -7,6 +7,7 @@ from surveys.models.alerts import (
     DigestOptOut,
     JobRun,
     OutboxMessage,
+    PublishedAction,
     Webhook,
 )
 from surveys.models.audit import AuditEntry
@@ -35,6 +36,7 @@ __all__ = [
     "OrgImport",
     "OutboxMessage",
     "PairingCode",
+    "PublishedAction",
     "Question",
     "Response",
     "Survey",

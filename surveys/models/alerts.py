@@ -155,3 +155,22 @@ class DigestOptOut(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     created_at: Mapped[datetime]
+
+
+class PublishedAction(Base):
+    """What an office did about what citizens said, published by a manager on the office's
+    public page ("Ông/Bà góp ý … — chúng tôi đã …")."""
+
+    __tablename__ = "published_action"
+    __table_args__ = (Index("ix_published_action_office_published", "office_id", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    #: What citizens said, in the manager's words (contact details are masked on saving).
+    said: Mapped[str] = mapped_column(Text)
+    #: What the office did about it.
+    done: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime]
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: Taken off the public page (kept for the record).
+    withdrawn_at: Mapped[datetime | None]

@@ -43,6 +43,14 @@ def office(code: str):
                 for r in figures.reasons
             ],
             "reasons_n": figures.reasons_n,
+            "actions": [
+                {
+                    "said": a.said,
+                    "done": a.done,
+                    "published_at": a.published_at.isoformat(timespec="seconds") + "Z",
+                }
+                for a in figures.actions
+            ],
         }
     )
     response.headers["Cache-Control"] = (

@@ -365,8 +365,15 @@ class PublicReasonOut(BaseModel):
     count: int
 
 
+class PublicActionOut(BaseModel):
+    said: str
+    done: str
+    published_at: datetime
+
+
 class PublicOfficeOut(BaseModel):
     office: dict[str, str] = Field(description="code, name, unit")
+    actions: list[PublicActionOut] = Field(description="What the office did; newest first")
     min_responses: int
     months: list[PublicMonthOut] = Field(description="The last 12 months, oldest first")
     reasons: list[PublicReasonOut] = Field(description="Empty below MIN_RESPONSES")
