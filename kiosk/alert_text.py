@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import format_percent, gettext
+from datetime import datetime
+
+from flask_babel import format_datetime, format_percent, gettext
 from flask_babel import lazy_gettext as _l
 
 from surveys.models import Alert
@@ -12,6 +14,7 @@ RULE_NAMES = {
     "burst": _l("A burst of unhappy ratings"),
     "fall": _l("A significant fall in satisfaction"),
     "kiosk_silent": _l("A kiosk is silent during opening hours"),
+    "case_overdue": _l("A call-back is overdue"),
 }
 
 
@@ -49,6 +52,14 @@ def describe(alert: Alert) -> str:
             "is open.",
             device=f.get("device"),
             minutes=f.get("silent_minutes"),
+        )
+    elif alert.rule == "case_overdue":
+        text = gettext(
+            "Call-back case %(case)s was due %(due)s and is not resolved.",
+            case=f.get("case"),
+            due=format_datetime(datetime.fromisoformat(f["due_at"].rstrip("Z")), "short")
+            if f.get("due_at")
+            else "?",
         )
     else:
         text = ""

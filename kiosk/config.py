@@ -109,6 +109,10 @@ class Defaults:
     DELIVERY_TIMEOUT_SECONDS = 10
     #: Seconds the public office pages (/p) keep their figures before computing them again.
     PUBLIC_CACHE_SECONDS = 300
+    #: A call-back case is due this many working days (Monday to Friday) after it is opened,
+    #: and its contact detail is erased this many days after it is resolved.
+    CASE_DUE_WORKING_DAYS = 3
+    CASE_ERASE_DAYS = 30
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:

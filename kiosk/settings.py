@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
+from surveys.cases import CasePolicy
 from surveys.outbox import RetryPolicy
 from surveys.responses import SubmitPolicy
 
@@ -136,6 +137,7 @@ class Settings:
     outbox_retry: RetryPolicy
     delivery_timeout: float
     public_cache: timedelta
+    cases: CasePolicy
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -196,6 +198,10 @@ class Settings:
                 lease=_seconds(config, "OUTBOX_LEASE_SECONDS", minimum=5),
             ),
             public_cache=_seconds(config, "PUBLIC_CACHE_SECONDS", minimum=0),
+            cases=CasePolicy(
+                due_working_days=_number(config, "CASE_DUE_WORKING_DAYS", minimum=1),
+                erase_after=timedelta(days=_number(config, "CASE_ERASE_DAYS", minimum=1)),
+            ),
             delivery_timeout=float(
                 _number(config, "DELIVERY_TIMEOUT_SECONDS", minimum=1, integer=False)
             ),

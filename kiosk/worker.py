@@ -20,7 +20,7 @@ from flask import Flask
 
 from kiosk import mail, webhook_delivery
 from kiosk.settings import settings
-from surveys import alerts, digest, outbox
+from surveys import alerts, cases, digest, outbox
 from surveys.db import make_sessionmaker, utcnow
 from surveys.models import OutboxMessage, Webhook
 
@@ -150,6 +150,7 @@ def periodic_jobs(app: Flask) -> list[tuple[Callable[[], object], dict]]:
             checks.falls,
             {"trigger": "cron", "hour": 6, "minute": 0, "timezone": timezone, "id": "fall"},
         ),
+        (checks.cases, {"trigger": "interval", "minutes": 15, "id": "cases"}),
         (
             checks.weekly_digest,
             {
@@ -196,3 +197,11 @@ class Checks:
                 timezone=config.default_timezone,
                 locale=config.default_language,
             )
+
+    def cases(self) -> tuple[int, int]:
+        """Rule 5 (overdue call-backs) and the erasure of old contacts; return both counts."""
+        with self.app.app_context(), self.sessions() as session, session.begin():
+            now = self.clock()
+            raised = cases.check_overdue(session, now=now)
+            erased = cases.erase_contacts(session, now=now, policy=settings().cases)
+            return raised, erased

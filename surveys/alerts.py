@@ -31,7 +31,7 @@ from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason
 from surveys.models import Alert, AlertRule, KioskDevice, Office, Response, Unit, User
 from surveys.spec import QuestionSpec
 
-RULES = ("harassment", "burst", "fall", "kiosk_silent")
+RULES = ("harassment", "burst", "fall", "kiosk_silent", "case_overdue")
 HARASSMENT = "harassment"
 #: Reports about the same officer (or counter) this close to the last one, while the alert is
 #: not yet acknowledged, belong to one episode.

@@ -20,7 +20,7 @@ from surveys.errors import NotFound, PermissionDenied, Reason, ValidationError
 from surveys.models import OutboxMessage, User, Webhook
 
 SIGNATURE_HEADER = "X-HaiLong-Signature"
-EVENTS = ("alert.raised", "alert.acknowledged")
+EVENTS = ("alert.raised", "alert.acknowledged", "case.opened", "case.updated")
 
 
 def sign(secret: str, body: bytes) -> str:

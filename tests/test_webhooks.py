@@ -155,7 +155,7 @@ def test_a_removed_webhook_gets_nothing_more(app, client, city, admin, receiver)
         ({"url": "ftp://x.example/", "events": ["alert.raised"], "secret": SECRET}, "url"),
         ({"url": "https://", "events": ["alert.raised"], "secret": SECRET}, "url"),
         ({"url": "https://x.example/", "events": [], "secret": SECRET}, "events"),
-        ({"url": "https://x.example/", "events": ["case.opened"], "secret": SECRET}, "events"),
+        ({"url": "https://x.example/", "events": ["case.closed"], "secret": SECRET}, "events"),
         ({"url": "https://x.example/", "events": ["alert.raised"], "secret": "short"}, "secret"),
         ({"url": "https://x.example/", "events": ["alert.raised"]}, "secret"),
     ],

@@ -1,5 +1,5 @@
 """Alerts, their per-place rules, webhooks, the outbox of e-mails and webhook deliveries,
-periodic job runs, weekly digest opt-outs, and actions published on an office's public page
+periodic job runs, weekly digest opt-outs, actions published on an office's public page, and call-back cases
 
 Revision ID: 0008
 Revises: 0005
@@ -147,9 +147,60 @@ def upgrade() -> None:
         "published_action",
         ["office_id", "published_at"],
     )
+    op.create_table(
+        "callback_case",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("office_id", sa.Integer(), nullable=False),
+        sa.Column("response_id", sa.Uuid(), nullable=False),
+        sa.Column("counter_id", sa.Integer(), nullable=True),
+        sa.Column("contact_kind", sa.String(length=8), nullable=False),
+        sa.Column("contact", sa.String(length=254), nullable=True),
+        sa.Column("consent_at", sa.DateTime(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("opened_at", sa.DateTime(), nullable=False),
+        sa.Column("due_at", sa.DateTime(), nullable=False),
+        sa.Column("contacted_at", sa.DateTime(), nullable=True),
+        sa.Column("contacted_by_id", sa.Integer(), nullable=True),
+        sa.Column("contacted_note", sa.Text(), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(), nullable=True),
+        sa.Column("resolved_by_id", sa.Integer(), nullable=True),
+        sa.Column("resolved_note", sa.Text(), nullable=True),
+        sa.Column("erased_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["contacted_by_id"],
+            ["user_account.id"],
+            name="fk_callback_case_contacted_by_id_user_account",
+        ),
+        sa.ForeignKeyConstraint(
+            ["counter_id"], ["counter.id"], name="fk_callback_case_counter_id_counter"
+        ),
+        sa.ForeignKeyConstraint(
+            ["office_id"], ["office.id"], name="fk_callback_case_office_id_office"
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by_id"],
+            ["user_account.id"],
+            name="fk_callback_case_resolved_by_id_user_account",
+        ),
+        sa.ForeignKeyConstraint(
+            ["response_id"],
+            ["response.id"],
+            name="fk_callback_case_response_id_response",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_callback_case"),
+        sa.UniqueConstraint("response_id", name="uq_callback_case_response_id"),
+    )
+    op.create_index("ix_callback_case_status_due", "callback_case", ["status", "due_at"])
+    op.create_index(
+        "ix_callback_case_office_opened", "callback_case", ["office_id", "opened_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_callback_case_office_opened", table_name="callback_case")
+    op.drop_index("ix_callback_case_status_due", table_name="callback_case")
+    op.drop_table("callback_case")
     op.drop_index("ix_published_action_office_published", table_name="published_action")
     op.drop_table("published_action")
     op.drop_table("digest_opt_out")

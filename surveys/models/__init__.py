@@ -11,6 +11,7 @@ from surveys.models.alerts import (
     Webhook,
 )
 from surveys.models.audit import AuditEntry
+from surveys.models.cases import CallbackCase
 from surveys.models.device import KioskDevice, OfficerShift, PairingCode
 from surveys.models.imports import OrgImport
 from surveys.models.org import Counter, Office, Officer, Unit, officer_counter
@@ -20,6 +21,7 @@ from surveys.models.target import Target
 from surveys.models.ticket import Ticket
 
 __all__ = [
+    "CallbackCase",
     "Alert",
     "AlertRule",
     "Answer",

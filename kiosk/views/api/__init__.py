@@ -1,7 +1,17 @@
 """The JSON API under /api/v1, one module per concern; its description is assembled from
 what each view declares (openapi.py)."""
 
-from kiosk.views.api import docs, kiosk, offices, org, public, responses, tickets, webhooks
+from kiosk.views.api import (
+    callbacks,
+    docs,
+    kiosk,
+    offices,
+    org,
+    public,
+    responses,
+    tickets,
+    webhooks,
+)
 
 BLUEPRINTS = (
     responses.bp,
@@ -11,5 +21,6 @@ BLUEPRINTS = (
     kiosk.bp,
     webhooks.bp,
     public.bp,
+    callbacks.bp,
     docs.bp,
 )

@@ -315,10 +315,20 @@ class WebhookBody(Body):
     """A webhook (POST /webhooks): where to send which events, and the key that signs them."""
 
     url: Annotated[StrictStr, Field(min_length=1, max_length=500, pattern=r"^https?://[^\x00]+$")]
-    events: list[Literal["alert.raised", "alert.acknowledged"]] = Field(min_length=1)
+    events: list[Literal["alert.raised", "alert.acknowledged", "case.opened", "case.updated"]] = (
+        Field(min_length=1)
+    )
     secret: Annotated[StrictStr, Field(min_length=16, max_length=200, pattern=r"^[^\x00]*$")] = (
         Field(description="At least 16 characters; the HMAC-SHA256 key of the signatures")
     )
+
+
+class CallbackBody(Body):
+    """A call-back request after an unhappy rating (POST /responses/ID/callback)."""
+
+    phone: Annotated[StrictStr, Field(max_length=32, pattern=r"^[^\x00]*$")] | None = None
+    email: Annotated[StrictStr, Field(max_length=254, pattern=r"^[^\x00]*$")] | None = None
+    consent: StrictBool = Field(description="The citizen ticked the consent sentence; must be true")
 
 
 class CreatedId(BaseModel):
