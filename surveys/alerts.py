@@ -18,6 +18,7 @@ office and a webhook delivery of ``alert.raised`` (surveys/outbox.py).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import sqrt
@@ -339,6 +340,9 @@ class NewRating:
     headline_polarity: int
     #: The keys of every reason chosen, with whether each is charged to the officer.
     reasons: tuple[tuple[str, bool], ...]
+    response_id: uuid.UUID | None = None
+    #: The stored answers, (question, choice ids or text), for the response.created event.
+    answers: tuple[tuple[QuestionSpec, list[int] | str], ...] = ()
 
 
 def reasons_of(rows: list[tuple[QuestionSpec, list[int] | str]]) -> tuple[tuple[str, bool], ...]:
@@ -355,8 +359,10 @@ def reasons_of(rows: list[tuple[QuestionSpec, list[int] | str]]) -> tuple[tuple[
 def check_new_rating(session: Session, rating: NewRating, *, now: datetime) -> None:
     """Apply rules 1 and 2 to a rating just stored (flush, never commit).
 
-    Costs nothing for a rating that is neither negative nor a harassment report.
+    Costs nothing for a rating that is neither negative nor a harassment report (and, with no
+    webhook subscribed to ``response.created``, nothing for that event either).
     """
+    webhooks.publish_response(session, rating, now=now)
     is_harassment = any(key == HARASSMENT for key, _ in rating.reasons)
     if rating.headline_polarity >= 0 and not is_harassment:
         return

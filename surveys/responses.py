@@ -320,6 +320,8 @@ def _store(
                 submitted_at,
                 POLARITY_VALUE[headline_choice.polarity],
                 alerts.reasons_of(rows),
+                payload.id,
+                tuple(rows),
             ),
             now=now,
         )

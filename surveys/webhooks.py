@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,10 +18,78 @@ from sqlalchemy.orm import Session
 
 from surveys import audit, outbox
 from surveys.errors import NotFound, PermissionDenied, Reason, ValidationError
-from surveys.models import OutboxMessage, User, Webhook
+from surveys.models import Counter, Office, OutboxMessage, User, Webhook
 
 SIGNATURE_HEADER = "X-HaiLong-Signature"
-EVENTS = ("alert.raised", "alert.acknowledged", "case.opened", "case.updated")
+EVENTS = (
+    "alert.raised",
+    "alert.acknowledged",
+    "case.opened",
+    "case.updated",
+    "response.created",
+)
+#: Seconds this process trusts its list of response.created subscribers: every rating asks,
+#: so it must not cost a query each time (a new subscriber is served within this delay).
+SUBSCRIBERS_TTL = 30.0
+_subscribers: dict[str, tuple[float, tuple[tuple[int, bool], ...]]] = {}
+
+
+def forget_subscribers() -> None:
+    """Make the next rating read the subscribers again (after a change on this process)."""
+    _subscribers.clear()
+
+
+def _response_subscribers(session: Session) -> tuple[tuple[int, bool], ...]:
+    now = time.monotonic()
+    cached = _subscribers.get("response.created")
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    found = tuple(
+        (webhook.id, webhook.include_comments)
+        for webhook in session.scalars(select(Webhook).where(Webhook.is_active))
+        if "response.created" in webhook.events
+    )
+    _subscribers["response.created"] = (now + SUBSCRIBERS_TTL, found)
+    return found
+
+
+def publish_response(session: Session, rating, *, now: datetime) -> int:
+    """Queue response.created for the webhooks that opted in (no comment unless asked)."""
+    subscribers = _response_subscribers(session)
+    if not subscribers or rating.response_id is None:
+        return 0
+    office = session.get(Office, rating.office_id)
+    counter = session.get(Counter, rating.counter_id) if rating.counter_id else None
+    answers: dict[str, Any] = {}
+    comment = None
+    for question, value in rating.answers:
+        if isinstance(value, str):
+            comment = value
+        else:
+            keys = [c.key for c in question.choices if c.id in value]
+            answers[question.key] = keys if question.kind == "multi" else keys[0]
+    data = {
+        "response": str(rating.response_id),
+        "office": {"code": office.code, "name": office.name},
+        "counter": {"code": counter.code, "name": counter.name} if counter else None,
+        "channel": rating.channel,
+        "submitted_at": rating.submitted_at.isoformat(timespec="seconds") + "Z",
+        "polarity": {1: "positive", 0: "neutral", -1: "negative"}[rating.headline_polarity],
+        "answers": answers,
+    }
+    event_id = outbox.new_event_id()
+    for webhook_id, include_comments in subscribers:
+        payload = {**data, "comment": comment} if include_comments else data
+        outbox.enqueue(
+            session,
+            "webhook",
+            payload,
+            now=now,
+            event="response.created",
+            event_id=event_id,
+            webhook_id=webhook_id,
+        )
+    return len(subscribers)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -55,7 +124,14 @@ def _require_city_admin(actor: User) -> None:
 
 
 def create_webhook(
-    session: Session, actor: User, *, url: str, events: list[str], secret: str, now: datetime
+    session: Session,
+    actor: User,
+    *,
+    url: str,
+    events: list[str],
+    secret: str,
+    now: datetime,
+    include_comments: bool = False,
 ) -> Webhook:
     """Subscribe ``url`` to ``events``; deliveries are signed with ``secret``."""
     _require_city_admin(actor)
@@ -74,9 +150,11 @@ def create_webhook(
         created_at=now,
         created_by_id=actor.id,
         is_active=True,
+        include_comments=include_comments,
     )
     session.add(webhook)
     session.flush()
+    forget_subscribers()
     audit.record(
         session,
         actor,
@@ -84,7 +162,7 @@ def create_webhook(
         now=now,
         subject_type="webhook",
         subject=str(webhook.id),
-        after={"url": url, "events": webhook.events},
+        after={"url": url, "events": webhook.events, "include_comments": include_comments},
     )
     return webhook
 
@@ -108,6 +186,7 @@ def remove_webhook(session: Session, actor: User, webhook_id: int, *, now: datet
     webhook = _webhook(session, actor, webhook_id)
     webhook.is_active = False
     session.flush()
+    forget_subscribers()
     audit.record(
         session, actor, "webhook.remove", now=now, subject_type="webhook", subject=str(webhook_id)
     )

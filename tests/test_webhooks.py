@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.worker import Worker
-from surveys import alerts
+from surveys import alerts, webhooks
 from surveys.db import utcnow
 from surveys.models import User
 from tests.receivers import HttpReceiver
@@ -37,6 +37,14 @@ class Clock:
 
     def __call__(self):
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def _forget_subscribers():
+    """The process keeps its response.created subscribers 30 s; tests start afresh."""
+    webhooks.forget_subscribers()
+    yield
+    webhooks.forget_subscribers()
 
 
 @pytest.fixture()
@@ -188,3 +196,49 @@ def test_webhooks_are_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert "post" in paths["/webhooks"]
     assert "get" in paths["/webhooks/{webhook_id}/deliveries"]
+
+
+@pytest.mark.parametrize("include_comments", [False, True])
+def test_response_created_is_opt_in_and_carries_a_comment_only_if_asked(
+    app, client, city, admin, receiver, include_comments
+):
+    answer = client.post(
+        "/api/v1/webhooks",
+        json={
+            "url": receiver.url,
+            "events": ["response.created"],
+            "secret": SECRET,
+            "include_comments": include_comments,
+        },
+        headers=admin,
+    )
+    assert answer.status_code == 201
+    response_id = str(uuid.uuid4())
+    client.post(
+        "/api/v1/responses",
+        json={
+            "id": response_id,
+            "target": "COUNTR1",
+            "answers": {"overall": "not_satisfied", "reasons": ["waiting_time"]},
+            "comment": "Chờ hơn một tiếng",
+        },
+    )
+    assert Worker(app).send_due() == 1
+    [delivery] = receiver.deliveries
+    body = json.loads(delivery.body)
+    assert body["event"] == "response.created"
+    data = body["data"]
+    assert data["response"] == response_id and data["polarity"] == "negative"
+    assert data["answers"] == {"overall": "not_satisfied", "reasons": ["waiting_time"]}
+    assert data["counter"]["code"] == "O1-Q1"
+    assert ("Chờ hơn một tiếng" in delivery.body.decode()) is include_comments
+    assert "officer" not in data
+
+
+def test_no_response_event_without_a_subscriber(app, client, city, admin, receiver):
+    subscribe(client, admin, receiver.url, events=["alert.raised"])
+    client.post(
+        "/api/v1/responses",
+        json={"id": str(uuid.uuid4()), "target": "COUNTR1", "answers": {"overall": "satisfied"}},
+    )
+    assert Worker(app).send_due() == 0

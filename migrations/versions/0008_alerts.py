@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("include_comments", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["user_account.id"], name="fk_webhook_created_by_id_user_account"
         ),

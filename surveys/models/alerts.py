@@ -66,6 +66,8 @@ class Webhook(Base):
     created_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: response.created carries the citizen's comment only when this was asked for.
+    include_comments: Mapped[bool] = mapped_column(default=False)
 
 
 class AlertRule(Base):

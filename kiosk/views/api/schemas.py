@@ -311,15 +311,21 @@ class DateRangeQuery(Body):
 # Responses -----------------------------------------------------------------------------------
 
 
+WebhookEvent = Literal[
+    "alert.raised", "alert.acknowledged", "case.opened", "case.updated", "response.created"
+]
+
+
 class WebhookBody(Body):
     """A webhook (POST /webhooks): where to send which events, and the key that signs them."""
 
     url: Annotated[StrictStr, Field(min_length=1, max_length=500, pattern=r"^https?://[^\x00]+$")]
-    events: list[Literal["alert.raised", "alert.acknowledged", "case.opened", "case.updated"]] = (
-        Field(min_length=1)
-    )
+    events: list[WebhookEvent] = Field(min_length=1)
     secret: Annotated[StrictStr, Field(min_length=16, max_length=200, pattern=r"^[^\x00]*$")] = (
         Field(description="At least 16 characters; the HMAC-SHA256 key of the signatures")
+    )
+    include_comments: StrictBool = Field(
+        False, description="response.created carries the citizen's comment only when true"
     )
 
 
@@ -340,6 +346,7 @@ class WebhookOut(BaseModel):
     url: str
     events: list[str]
     active: bool
+    include_comments: bool
     created_at: datetime
 
 

@@ -30,6 +30,7 @@ def webhook_json(webhook: Webhook) -> dict:
         "url": webhook.url,
         "events": webhook.events,
         "active": webhook.is_active,
+        "include_comments": webhook.include_comments,
         "created_at": _time(webhook.created_at),
     }
 
@@ -76,6 +77,7 @@ def create():
         url=body.url,
         events=list(body.events),
         secret=body.secret,
+        include_comments=body.include_comments,
         now=utcnow(),
     )
     response = jsonify({"id": webhook.id})
