@@ -138,6 +138,14 @@ Timezone = Annotated[
         json_schema_extra={"enum": sorted(available_timezones())},
     ),
 ]
+#: A new office may leave its zone empty: it then gets the default (as a row of the import file).
+NewTimezone = Annotated[
+    Text,
+    Field(
+        description="An IANA time zone name; empty: Asia/Ho_Chi_Minh",
+        json_schema_extra={"enum": ["", *sorted(available_timezones())]},
+    ),
+]
 
 
 class UnitBody(Body):
@@ -158,7 +166,7 @@ class OfficeBody(Body):
     code: OrgCode
     name: Name
     parent: OrgCode = Field(description="The unit's code")
-    timezone: Timezone = "Asia/Ho_Chi_Minh"
+    timezone: NewTimezone = "Asia/Ho_Chi_Minh"
     address: Address = ""
 
 
