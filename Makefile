@@ -58,6 +58,7 @@ test: translations browsers
 bench: translations
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.org_import
+	$(BIN)/python -m benchmarks.public_page
 	$(MAKE) bench-load
 
 # Debian's wrk, the load generator of benchmarks/throughput.py.
