@@ -203,3 +203,26 @@ def test_webhooks_get_case_events_without_the_contact(app, client, db, city, mak
     body = json.loads(delivery.body)
     assert body["event"] == "case.opened" and body["data"]["status"] == "open"
     assert "345" not in delivery.body.decode()
+
+
+def test_call_back_requests_share_the_citizens_allowance(database_url, db, city):
+    from tests.conftest import make_app
+
+    app = make_app(database_url, RATELIMIT_ENABLED=True, PHONE_RATE_LIMIT="3 per minute")
+    try:
+        client = app.test_client()
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        for response_id, target in ((first, "COUNTR1"), (second, "OFFICE1")):
+            answer = client.post(
+                "/api/v1/responses",
+                json={"id": response_id, "target": target, "answers": UNHAPPY},
+            )
+            assert answer.status_code == 201
+        # Two ratings and one call-back use the 3 allowed in a minute.
+        assert ask(client, first, phone="0912345678", consent=True).status_code == 201
+        answer = ask(client, second, phone="0912345678", consent=True)
+        assert answer.status_code == 429
+        assert answer.json["error"]["code"] == "too_many_requests"
+    finally:
+        app.extensions["hailong.engine"].dispose()
+    assert len(stored(db)) == 1
