@@ -45,10 +45,11 @@ run: translations $(SECRET_FILE)
 	@export SECRET_KEY=$$(cat $(SECRET_FILE)) PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)' FLASK_MFA_REQUIRED_ROLES="$${FLASK_MFA_REQUIRED_ROLES-}"; \
 	$(FLASK) db upgrade && \
 	$(FLASK) seed-demo --responses $(DEMO_RESPONSES) --days $(DEMO_DAYS) && \
-	echo "" && echo "  Serving on http://$(URL_HOST):$(PORT) (Ctrl+C stops)" && \
+	echo "" && echo "  Serving on http://$(URL_HOST):$(PORT), with one worker printing e-mails here (Ctrl+C stops)" && \
 	echo "  Demo only: no second factor is required (FLASK_MFA_REQUIRED_ROLES=$$FLASK_MFA_REQUIRED_ROLES);" && \
 	echo "  in production administrators must set one up (MFA_REQUIRED_ROLES, README)." && \
-	$(FLASK) run --host '$(HOST)' --port '$(PORT)'
+	{ FLASK_MAIL_BACKEND=console $(FLASK) worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT; \
+	  $(FLASK) run --host '$(HOST)' --port '$(PORT)'; }
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser),
 # and axe-core from the npm registry for the accessibility checks.
@@ -68,6 +69,7 @@ test: translations browsers
 bench: translations
 	$(BIN)/python -m benchmarks.run
 	$(BIN)/python -m benchmarks.org_import
+	$(BIN)/python -m benchmarks.public_page
 	$(MAKE) bench-load
 
 # The dashboards at 1 M and 10 M responses over two years, on PostgreSQL (BENCH_DATABASE_URL or

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from kiosk.settings import settings
-from surveys import accounts, demo, kiosks, org_import, rollups, schema, sessions
+from surveys import accounts, demo, kiosks, org_import, outbox, rollups, schema, sessions
 from surveys import retention as retention_rules
 from surveys.db import make_sessionmaker, utcnow
 from surveys.errors import DomainError
@@ -287,6 +287,41 @@ def rollups_rebuild(start, end) -> None:
     click.echo(f"Rollups rebuilt from {counted} counted responses, {span}.")
 
 
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--name", default=None, help="This worker's name in claims (default host:pid).")
+def worker_command(once: bool, name: str | None) -> None:
+    """Send e-mails and webhook deliveries, and run the periodic checks, until stopped."""
+    from kiosk import worker
+
+    app = current_app._get_current_object()
+    runner = worker.Worker(app, name=name)
+    if once:
+        sent = runner.send_due()
+        click.echo(f"Sent {sent} message(s).")
+        return
+    click.echo(f"Worker {runner.name} started (Ctrl+C stops).")
+    worker.run_forever(runner, worker.periodic_jobs(app))
+    click.echo(f"Worker {runner.name} stopped.")
+
+
+@click.command("send-test-mail")
+@with_appcontext
+@click.argument("email")
+def send_test_mail(email: str) -> None:
+    """Queue a test e-mail to EMAIL (a worker sends it), to check the SMTP settings."""
+    with _session() as session:
+        outbox.enqueue(
+            session,
+            "email",
+            {"to": email, "template": "test", "locale": settings().default_language},
+            now=utcnow(),
+        )
+        session.commit()
+    click.echo(f"A test e-mail to {email} is queued; a worker sends it.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(rollups_cli)
@@ -298,5 +333,7 @@ def init_app(app: Flask) -> None:
         import_org,
         erase_old_comments,
         purge_sessions,
+        worker_command,
+        send_test_mail,
     ):
         app.cli.add_command(command)

@@ -118,6 +118,33 @@ class Defaults:
     #: count), so codes cannot be enumerated; generous for a carrier-NAT address of many phones.
     CODE_LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
 
+    #: Outgoing e-mail (alerts): "smtp" sends through MAIL_SERVER, "console" prints each
+    #: message on the worker's standard output instead (the demo of make run).
+    MAIL_BACKEND = "smtp"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    #: STARTTLS after connecting (port 587); the server's certificate is verified.
+    MAIL_USE_TLS = False
+    MAIL_FROM = "Hài Lòng <no-reply@localhost>"
+    #: Seconds between two looks of the worker at the outbox.
+    OUTBOX_POLL_SECONDS = 5
+    #: Seconds a worker's claim on a message holds; after it another worker may send it.
+    OUTBOX_LEASE_SECONDS = 120
+    #: Seconds before the first retry of a failed delivery (each next waits twice as long,
+    #: at most an hour), and hours after which an undelivered message is given up.
+    OUTBOX_FIRST_RETRY_SECONDS = 30
+    OUTBOX_GIVE_UP_HOURS = 24
+    #: Seconds one webhook delivery or SMTP conversation may take.
+    DELIVERY_TIMEOUT_SECONDS = 10
+    #: Seconds the public office pages (/p) keep their figures before computing them again.
+    PUBLIC_CACHE_SECONDS = 300
+    #: A call-back case is due this many working days (Monday to Friday) after it is opened,
+    #: and its contact detail is erased this many days after it is resolved.
+    CASE_DUE_WORKING_DAYS = 3
+    CASE_ERASE_DAYS = 30
+
 
 def load_config(app: Flask, test_config: dict | None) -> None:
     """Fill app.config in the documented order; later sources win."""

@@ -84,10 +84,11 @@ class RouteLimit:
 
 
 #: Every limit of the app. Phone answers share one allowance per client, whichever way they
-#: come (form, ticket form or JSON API).
+#: come (form, ticket form or JSON API), with call-back requests.
 LIMITS = (
+    # A call-back request follows a rating: the same citizen allowance.
     RouteLimit(
-        ("phone.submit", "phone.add_more", "tickets.submit", "api.post_response"),
+        ("phone.submit", "phone.add_more", "tickets.submit", "api.post_response", "api_callbacks.create"),
         lambda s: s.phone_rate_limit,
         scope="phone-submit",
         exempt_when=has_bearer,

@@ -14,6 +14,8 @@ from datetime import timedelta
 from flask import Flask, current_app
 
 from surveys.models.account import ROLES
+from surveys.cases import CasePolicy
+from surveys.outbox import RetryPolicy
 from surveys.responses import SubmitPolicy
 from surveys.sessions import SessionLifetimes
 from surveys.throttle import ThrottlePolicy
@@ -64,6 +66,42 @@ def _roles(value) -> frozenset[str]:
 def _retention(config) -> timedelta | None:
     days = _number(config, "COMMENT_RETENTION_DAYS")
     return timedelta(days=days) if days else None
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    backend: str
+    server: str
+    port: int
+    username: str | None
+    password: str | None
+    use_tls: bool
+    sender: str
+
+
+def _flag(config, name: str) -> bool:
+    value = config[name]
+    if isinstance(value, str):
+        if value.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingError(f"{name} must be true or false, not {value!r}")
+    return bool(value)
+
+
+def _mail(config) -> MailSettings:
+    if config["MAIL_BACKEND"] not in ("smtp", "console"):
+        raise SettingError("MAIL_BACKEND must be 'smtp' or 'console'")
+    return MailSettings(
+        backend=config["MAIL_BACKEND"],
+        server=str(config["MAIL_SERVER"] or "localhost"),
+        port=_number(config, "MAIL_PORT", minimum=1),
+        username=config["MAIL_USERNAME"] or None,
+        password=config["MAIL_PASSWORD"] or None,
+        use_tls=_flag(config, "MAIL_USE_TLS"),
+        sender=str(config["MAIL_FROM"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -122,6 +160,12 @@ class Settings:
     kiosk_credential_overlap: timedelta
     #: None: comments are kept.
     comment_retention: timedelta | None
+    mail: MailSettings
+    outbox_poll: timedelta
+    outbox_retry: RetryPolicy
+    delivery_timeout: float
+    public_cache: timedelta
+    cases: CasePolicy
 
     @classmethod
     def from_config(cls, config) -> Settings:
@@ -194,6 +238,21 @@ class Settings:
                 config, "KIOSK_CREDENTIAL_OVERLAP_MINUTES", minimum=0
             ),
             comment_retention=_retention(config),
+            mail=_mail(config),
+            outbox_poll=_seconds(config, "OUTBOX_POLL_SECONDS", minimum=0.1),
+            outbox_retry=RetryPolicy(
+                first_retry=_seconds(config, "OUTBOX_FIRST_RETRY_SECONDS", minimum=1),
+                give_up_after=_hours(config, "OUTBOX_GIVE_UP_HOURS", minimum=0.01),
+                lease=_seconds(config, "OUTBOX_LEASE_SECONDS", minimum=5),
+            ),
+            public_cache=_seconds(config, "PUBLIC_CACHE_SECONDS", minimum=0),
+            cases=CasePolicy(
+                due_working_days=_number(config, "CASE_DUE_WORKING_DAYS", minimum=1),
+                erase_after=timedelta(days=_number(config, "CASE_ERASE_DAYS", minimum=1)),
+            ),
+            delivery_timeout=float(
+                _number(config, "DELIVERY_TIMEOUT_SECONDS", minimum=1, integer=False)
+            ),
         )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Insert, insert, select
 from sqlalchemy.orm import Session
 
-from surveys import rollups
+from surveys import alerts, rollups
 from surveys.errors import (
     AlreadyAnswered,
     Conflict,
@@ -308,6 +308,22 @@ def _store(
                 polarity=POLARITY_VALUE[headline_choice.polarity],
                 answers=_counted_answers(rows),
             ),
+        )
+        # Alert rules 1 and 2, in this transaction (surveys/alerts.py).
+        alerts.check_new_rating(
+            session,
+            alerts.NewRating(
+                target.office_id,
+                target.counter_id,
+                officer_id,
+                channel,
+                submitted_at,
+                POLARITY_VALUE[headline_choice.polarity],
+                alerts.reasons_of(rows),
+                payload.id,
+                tuple(rows),
+            ),
+            now=now,
         )
     return Submission(payload.id, True, target, channel, is_suspect)
 

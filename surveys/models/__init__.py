@@ -1,7 +1,17 @@
 """Typed SQLAlchemy models, split by concept; import them from here."""
 
 from surveys.models.account import ApiToken, RecoveryCode, SignInThrottle, User, UserSession
+from surveys.models.alerts import (
+    Alert,
+    AlertRule,
+    DigestOptOut,
+    JobRun,
+    OutboxMessage,
+    PublishedAction,
+    Webhook,
+)
 from surveys.models.audit import AuditEntry
+from surveys.models.cases import CallbackCase
 from surveys.models.comment import CommentReview
 from surveys.models.device import KioskDevice, OfficerShift, PairingCode
 from surveys.models.imports import OrgImport
@@ -13,18 +23,25 @@ from surveys.models.target import Target
 from surveys.models.ticket import Ticket
 
 __all__ = [
+    "CallbackCase",
+    "Alert",
+    "AlertRule",
     "Answer",
     "ApiToken",
     "AuditEntry",
     "Choice",
     "CommentReview",
     "Counter",
+    "DigestOptOut",
+    "JobRun",
     "KioskDevice",
     "Office",
     "OfficerShift",
     "Officer",
     "OrgImport",
+    "OutboxMessage",
     "PairingCode",
+    "PublishedAction",
     "Question",
     "RecoveryCode",
     "Response",
@@ -37,5 +54,6 @@ __all__ = [
     "Unit",
     "User",
     "UserSession",
+    "Webhook",
     "officer_counter",
 ]

@@ -2,6 +2,7 @@
 held back for review."""
 
 from kiosk.views.admin import (
+    alert_rules,
     audit,
     codes,
     home,
@@ -23,4 +24,5 @@ BLUEPRINTS = (
     users.bp,
     audit.bp,
     suspect.bp,
+    alert_rules.bp,
 )

@@ -18,6 +18,7 @@ SECTIONS = [
     ("admin_codes.index", _l("Survey codes, QR posters and tickets"), "manager"),
     ("admin_users.index", _l("Users and their access"), "admin"),
     ("admin_audit.index", _l("Audit log"), "admin"),
+    ("admin_alert_rules.index", _l("Alert rules per unit and office"), "admin"),
     ("admin_suspect.index", _l("Ratings held for review (over a code's hourly ceiling)"), "admin"),
 ]
 

@@ -138,6 +138,14 @@ Timezone = Annotated[
         json_schema_extra={"enum": sorted(available_timezones())},
     ),
 ]
+#: A new office may leave its zone empty: it then gets the default (as a row of the import file).
+NewTimezone = Annotated[
+    Text,
+    Field(
+        description="An IANA time zone name; empty: Asia/Ho_Chi_Minh",
+        json_schema_extra={"enum": ["", *sorted(available_timezones())]},
+    ),
+]
 
 
 class UnitBody(Body):
@@ -158,7 +166,7 @@ class OfficeBody(Body):
     code: OrgCode
     name: Name
     parent: OrgCode = Field(description="The unit's code")
-    timezone: Timezone = "Asia/Ho_Chi_Minh"
+    timezone: NewTimezone = "Asia/Ho_Chi_Minh"
     address: Address = ""
 
 
@@ -364,6 +372,92 @@ class CommentsOut(BaseModel):
 
 
 # Responses -----------------------------------------------------------------------------------
+
+
+WebhookEvent = Literal[
+    "alert.raised", "alert.acknowledged", "case.opened", "case.updated", "response.created"
+]
+
+
+class WebhookBody(Body):
+    """A webhook (POST /webhooks): where to send which events, and the key that signs them."""
+
+    url: Annotated[StrictStr, Field(min_length=1, max_length=500, pattern=r"^https?://[^\x00]+$")]
+    events: list[WebhookEvent] = Field(min_length=1)
+    secret: Annotated[StrictStr, Field(min_length=16, max_length=200, pattern=r"^[^\x00]*$")] = (
+        Field(description="At least 16 characters; the HMAC-SHA256 key of the signatures")
+    )
+    include_comments: StrictBool = Field(
+        False, description="response.created carries the citizen's comment only when true"
+    )
+
+
+class CallbackBody(Body):
+    """A call-back request after an unhappy rating (POST /responses/ID/callback)."""
+
+    phone: Annotated[StrictStr, Field(max_length=32, pattern=r"^[^\x00]*$")] | None = None
+    email: Annotated[StrictStr, Field(max_length=254, pattern=r"^[^\x00]*$")] | None = None
+    consent: StrictBool = Field(description="The citizen ticked the consent sentence; must be true")
+
+
+class CreatedId(BaseModel):
+    id: int
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    include_comments: bool
+    created_at: datetime
+
+
+class DeliveryOut(BaseModel):
+    id: int = Field(description="This delivery")
+    event_id: str = Field(description="The event's id, the same in every copy and retry")
+    event: str
+    status: Literal["pending", "sent", "failed"]
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None = Field(description="When pending: the next try")
+    sent_at: datetime | None
+    last_status: int | None = Field(description="The receiver's last HTTP status")
+    last_error: str | None
+
+
+class PublicMonthOut(BaseModel):
+    month: str = Field(description="YYYY-MM, in the office's time zone")
+    n: int
+    rate: float | None = Field(description="Null below MIN_RESPONSES")
+    ci_low: float | None
+    ci_high: float | None
+
+
+class BothLanguages(BaseModel):
+    vi: str
+    en: str
+
+
+class PublicReasonOut(BaseModel):
+    key: str
+    text: BothLanguages
+    count: int
+
+
+class PublicActionOut(BaseModel):
+    said: str
+    done: str
+    published_at: datetime
+
+
+class PublicOfficeOut(BaseModel):
+    office: dict[str, str] = Field(description="code, name, unit")
+    actions: list[PublicActionOut] = Field(description="What the office did; newest first")
+    min_responses: int
+    months: list[PublicMonthOut] = Field(description="The last 12 months, oldest first")
+    reasons: list[PublicReasonOut] = Field(description="Empty below MIN_RESPONSES")
+    reasons_n: int
 
 
 class ErrorDetail(BaseModel):
