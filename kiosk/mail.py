@@ -66,6 +66,36 @@ def _alert_message(session: Session, payload: dict[str, Any]) -> tuple[str, dict
     return subject, context
 
 
+@composer("sign_in_throttled")
+def _throttled_message(_session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    minutes = max(1, round(payload["wait_seconds"] / 60))
+    context = {
+        "failures": payload["failures"],
+        "minutes": minutes,
+        "link": url_for("account.index", _external=True),
+    }
+    return gettext("Hài Lòng: several wrong passwords were tried for this account"), context
+
+
+@composer("pin_locked")
+def _pin_locked_message(session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    from surveys.models import Officer
+
+    officer = session.get(Officer, payload["officer_id"])
+    context = {
+        "officer": officer,
+        "office": officer.office,
+        "until": datetime.fromisoformat(payload["until"]),
+        "link": url_for("admin_kiosks.officers_index", _external=True),
+    }
+    subject = gettext(
+        "PIN sign-in locked for %(officer)s at %(office)s",
+        officer=officer.name,
+        office=officer.office.name,
+    )
+    return subject, context
+
+
 @composer("digest")
 def _digest_message(session: Session, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     from kiosk.views.digest import unsubscribe_url

@@ -354,8 +354,6 @@ def note_pin_failure(
     officer.pin_failures = 0
     officer.pin_locked_until = now + lock_for
     session.flush()
-    # Alerting the office's managers waits for the notification outbox (issue 10); the
-    # audit log and the kiosk's message say it meanwhile.
     audit.record(
         session,
         None,
@@ -365,6 +363,22 @@ def note_pin_failure(
         subject=officer.code,
         after={"until": officer.pin_locked_until, "kiosk": device_id},
     )
+    # The office's managers hear of it by e-mail, through the outbox of this same transaction.
+    from surveys import alerts, outbox  # here: surveys.alerts imports this module's neighbours
+
+    for manager in alerts.managers_of(session, officer.office):
+        outbox.enqueue(
+            session,
+            "email",
+            {
+                "to": manager.email,
+                "template": "pin_locked",
+                "officer_id": officer.id,
+                "until": officer.pin_locked_until.isoformat(),
+                "locale": "vi",
+            },
+            now=now,
+        )
     return True
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from surveys import audit
-from surveys.models import SignInThrottle
+from surveys import audit, outbox
+from surveys.models import SignInThrottle, User
 from surveys.tokens import hash_secret
 
 
@@ -84,6 +84,24 @@ def note_failure(
         actor_email=typed,
         after={"failures": row.failures, "wait_seconds": int(wait.total_seconds())},
     )
+    # The account's owner is told by e-mail (through the outbox, sent by the worker) when
+    # the login names an account; an unknown login gets nothing, and answers the same.
+    email = session.scalar(
+        select(User.email).where(func.lower(User.email) == typed, User.is_active)
+    )
+    if email is not None:
+        outbox.enqueue(
+            session,
+            "email",
+            {
+                "to": email,
+                "template": "sign_in_throttled",
+                "failures": row.failures,
+                "wait_seconds": int(wait.total_seconds()),
+                "locale": "vi",
+            },
+            now=now,
+        )
     return wait
 
 

@@ -167,3 +167,60 @@ def test_a_killed_workers_message_is_sent_by_the_next(database_url, mail_app, sm
     assert len(smtp.messages) == 1
     db.expire_all()
     assert db.scalars(select(OutboxMessage.status)).all() == ["sent"]
+
+
+def _wrong_password(client, email):
+    from tests.conftest import csrf_token
+
+    page = client.get("/login").get_data(as_text=True)
+    return client.post(
+        "/login",
+        data={"csrf_token": csrf_token(page), "email": email, "password": "wrong password!"},
+    )
+
+
+def test_the_owner_of_a_throttled_account_is_told_by_email(mail_app, smtp, city, make_user):
+    """Issue 11: the fifth wrong password starts a wait, and the worker mails the owner once;
+    a login that names no account mails nobody (and looks the same from outside)."""
+    make_user("quanly@example.vn")
+    client = mail_app.test_client()
+    for _ in range(5):
+        assert _wrong_password(client, "quanly@example.vn").status_code == 200
+        assert _wrong_password(client, "nobody@example.vn").status_code == 200
+    runner = mail_app.test_cli_runner()
+    result = runner.invoke(args=["worker", "--once"])
+    assert "Sent 1 message(s)." in result.output, result.output
+    [(recipients, message)] = smtp.messages
+    assert recipients == ["quanly@example.vn"]
+    assert message["Subject"] == (
+        "Hài Lòng: có người đã nhập sai mật khẩu nhiều lần cho tài khoản này"
+    )
+    plain = message.get_body(("plain",)).get_content()
+    assert "5 lần" in plain and "/account" in plain
+
+
+def test_the_office_managers_are_told_when_a_pin_locks(
+    mail_app, smtp, db, city, make_user, device_token
+):
+    """Issue 11: five wrong PINs from any kiosk lock the officer's PIN and mail the managers
+    whose scope holds the office, and nobody else."""
+    from tests.conftest import give_pin
+
+    make_user("quanly@example.vn", scope="O1")
+    make_user("khac@example.vn", scope="O2")
+    give_pin(db, "CB1", "482915")
+    db.commit()
+    client = mail_app.test_client()
+    for _ in range(5):
+        answer = client.post(
+            "/api/v1/kiosk/officer/sign-in",
+            json={"officer": "CB1", "pin": "000000"},
+            headers={"Authorization": f"Bearer {device_token}"},
+        )
+        assert answer.status_code == 401
+    assert Worker(mail_app).send_due() == 1
+    [(recipients, message)] = smtp.messages
+    assert recipients == ["quanly@example.vn"]
+    assert "Khóa đăng nhập bằng mã PIN" in message["Subject"]
+    plain = message.get_body(("plain",)).get_content()
+    assert "CB1" in plain and "/admin/kiosks/officers" in plain
