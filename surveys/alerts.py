@@ -367,29 +367,70 @@ def check_new_rating(session: Session, rating: NewRating, *, now: datetime) -> N
     if rating.headline_polarity >= 0 and not is_harassment:
         return
     office = session.get(Office, rating.office_id)
-    if is_harassment and rule_settings(session, office, "harassment").is_enabled:
-        subject = (
-            f"officer:{rating.officer_id}"
-            if rating.officer_id
-            else (f"counter:{rating.counter_id}" if rating.counter_id else "")
-        )
-        raise_alert(
-            session,
-            office,
-            "harassment",
-            now=now,
-            figures={
-                "reasons": [key for key, _ in rating.reasons],
-                "channel": rating.channel,
-                "submitted_at": rating.submitted_at.isoformat(timespec="seconds") + "Z",
-            },
-            episode_key=subject,
-            counter_id=rating.counter_id,
-            officer_id=rating.officer_id,  # harassment is a reason about the person
-            quiet=HARASSMENT_EPISODE,
-        )
+    if is_harassment:
+        _check_harassment(session, office, rating, now=now)
     if rating.headline_polarity < 0:
         _check_burst(session, office, rating, now=now)
+
+
+def _check_harassment(
+    session: Session, office: Office, rating: NewRating, *, now: datetime
+) -> None:
+    """Rule 1: a harassment report raises an alert at once (once per episode)."""
+    if not rule_settings(session, office, "harassment").is_enabled:
+        return
+    subject = (
+        f"officer:{rating.officer_id}"
+        if rating.officer_id
+        else (f"counter:{rating.counter_id}" if rating.counter_id else "")
+    )
+    raise_alert(
+        session,
+        office,
+        "harassment",
+        now=now,
+        figures={
+            "reasons": [key for key, _ in rating.reasons],
+            "channel": rating.channel,
+            "submitted_at": rating.submitted_at.isoformat(timespec="seconds") + "Z",
+        },
+        episode_key=subject,
+        counter_id=rating.counter_id,
+        officer_id=rating.officer_id,  # harassment is a reason about the person
+        quiet=HARASSMENT_EPISODE,
+    )
+
+
+def check_later_answers(
+    session: Session,
+    response_id: uuid.UUID,
+    rows: list[tuple[QuestionSpec, list[int] | str]],
+    *,
+    now: datetime,
+) -> None:
+    """Rule 1 for reasons given after the rating was stored (the phone's optional second
+    step, where the officer survey asks them); flush, never commit. A held rating's reasons
+    raise nothing until it is accepted, as for a first step."""
+    reasons = reasons_of(rows)
+    if not any(key == HARASSMENT for key, _ in reasons):
+        return
+    stored = session.execute(
+        select(
+            Response.office_id,
+            Response.counter_id,
+            Response.officer_id,
+            Response.channel,
+            Response.submitted_at,
+            Response.headline_polarity,
+        ).where(Response.id == response_id, Response.is_counted)
+    ).one_or_none()
+    if stored is None:
+        return
+    office_id, counter_id, officer_id, channel, submitted_at, polarity = stored
+    rating = NewRating(
+        office_id, counter_id, officer_id, channel, submitted_at, polarity, reasons, response_id
+    )
+    _check_harassment(session, session.get(Office, office_id), rating, now=now)
 
 
 def _check_burst(session: Session, office: Office, rating: NewRating, *, now: datetime) -> None:

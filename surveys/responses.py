@@ -558,6 +558,7 @@ def add_answers(
     # The second step's answers count where the first step's do (a held rating's are added
     # with it when it is accepted, since rollups then recount its stored answers).
     rollups.add_later_answers(session, response_id, _counted_answers(added))
+    alerts.check_later_answers(session, response_id, added, now=now)
     return Addition(response_id, True)
 
 

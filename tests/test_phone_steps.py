@@ -195,3 +195,37 @@ class TestAddAnswersDomain:
             add_answers(
                 db, payload.id, {"discipline": "satisfied"}, now=utcnow() + timedelta(hours=1)
             )
+
+
+class TestSecondStepCounts:
+    """What the second step adds reaches the figures and the alerts as a first step's would."""
+
+    def _two_steps(self, client, reasons):
+        form = first_step(client)
+        client.post("/s/OFFICR1", data={**form, "overall": "very_dissatisfied"})
+        page = client.get("/s/OFFICR1/more").get_data(as_text=True)
+        answer = client.post(
+            "/s/OFFICR1/more",
+            data={"csrf_token": csrf_token(page), "discipline": "satisfied", "reasons": reasons},
+        )
+        assert answer.status_code == 302
+        return uuid.UUID(form["response_id"])
+
+    def test_the_rollups_equal_a_recount(self, client, db, city):
+        from tests.test_rollups import assert_rollups_match_a_recount
+
+        self._two_steps(client, ["attitude", "waiting_time"])
+        self._two_steps(client, ["unclear_guidance", "procedure"])
+        db.expire_all()
+        assert_rollups_match_a_recount(db)
+
+    def test_harassment_given_in_the_second_step_raises_rule_1(self, client, db, city):
+        from surveys.models import Alert
+
+        self._two_steps(client, ["attitude"])
+        db.expire_all()
+        assert db.scalar(select(func.count()).select_from(Alert)) == 0
+        self._two_steps(client, ["harassment"])
+        db.expire_all()
+        [alert] = db.scalars(select(Alert)).all()
+        assert alert.rule == "harassment" and alert.officer_id is not None
