@@ -88,7 +88,7 @@ class TestSummaryApi:
         ).json
         assert len(small["trend"]) == 10
 
-    @pytest.mark.parametrize("interval", ["year", "DAY", "1"])
+    @pytest.mark.parametrize("interval", ["year", "DAY", "1", ""])
     def test_an_unknown_interval_is_400(self, client, city, make_token, interval):
         response = client.get(
             f"/api/v1/offices/O1/summary?interval={interval}", headers=bearer(make_token)

@@ -23,6 +23,7 @@ from kiosk.views.api.schemas import (
 )
 from surveys import accounts, insights
 from surveys.db import utcnow
+from surveys.errors import Reason, ValidationError
 from surveys.models import Office
 from surveys.periods import DateRange, local_today
 from surveys.targets import public_codes
@@ -104,12 +105,15 @@ def _office_and_period(code: str) -> tuple[Office, DateRange]:
 @api_login_required
 def summary(code: str):
     office, period = _office_and_period(code)
+    asked = request.args.get("interval")
+    if asked == "":  # the schema's enum has no empty value: the API says so, as for ?to=
+        raise ValidationError("The interval is day, week or month.", {"interval": Reason.INVALID})
     config = settings()
     result = insights.office_insight(
         get_session(),
         office,
         period,
-        interval=insights.parse_interval(request.args.get("interval")),
+        interval=insights.parse_interval(asked),
         min_n=config.min_responses,
         min_officer_n=config.min_officer_responses,
     )
