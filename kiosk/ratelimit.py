@@ -88,7 +88,13 @@ class RouteLimit:
 LIMITS = (
     # A call-back request follows a rating: the same citizen allowance.
     RouteLimit(
-        ("phone.submit", "phone.add_more", "tickets.submit", "api.post_response", "api_callbacks.create"),
+        (
+            "phone.submit",
+            "phone.add_more",
+            "tickets.submit",
+            "api.post_response",
+            "api_callbacks.create",
+        ),
         lambda s: s.phone_rate_limit,
         scope="phone-submit",
         exempt_when=has_bearer,

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
-from surveys.models.account import ROLES
 from surveys.cases import CasePolicy
+from surveys.models.account import ROLES
 from surveys.outbox import RetryPolicy
 from surveys.responses import SubmitPolicy
 from surveys.sessions import SessionLifetimes
