@@ -81,7 +81,10 @@ def open_case(
     now: datetime,
     policy: CasePolicy = CasePolicy(),
 ) -> CallbackCase:
-    """Open a case for a negative rating whose author left a contact and consented."""
+    """Open a case for a negative rating whose author left a contact and consented.
+
+    Everything is checked before anything is written, so a caller may report a refusal and
+    still commit the rest of its work (the rating a kiosk sends with its call-back)."""
     problems: dict[str, Reason] = {}
     phone, email = (phone or "").strip(), (email or "").strip()
     if not consent:
@@ -89,7 +92,7 @@ def open_case(
     if not phone and not email:
         problems["phone"] = Reason.REQUIRED
     elif phone and email:
-        problems["email"] = Reason.INVALID  # one way to be reached
+        problems["email"] = Reason.ONE_ONLY
     elif phone and not _PHONE.match(phone):
         problems["phone"] = Reason.INVALID
     elif email and (len(email) > 254 or not _EMAIL.match(email)):

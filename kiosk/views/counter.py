@@ -112,6 +112,24 @@ def service_worker():
     return service_worker_response()
 
 
+@bp.get("/callback")
+def callback_offer():
+    """The call-back offer's texts in every kiosk language, fetched by static/js/callback.js
+    after an unhappy rating and kept by the service worker for offline use."""
+    cases = settings().cases
+    response = make_response(
+        compact_html(
+            render_template(
+                "counter/callback.html",
+                due_working_days=cases.due_working_days,
+                erase_days=cases.erase_after.days,
+            )
+        )
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 @bp.post("")
 def submit():
     """Take a rating from the no-JavaScript form (the JavaScript kiosk posts to the API)."""

@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    flash,
     redirect,
     render_template,
     request,
@@ -23,7 +24,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 
-from kiosk import phone_window, posters
+from kiosk import callback_offer, phone_window, posters
 from kiosk.database import get_session
 from kiosk.forms import answers_from_form, response_id_from_form
 from kiosk.i18n import current_language
@@ -217,6 +218,7 @@ def submit(code: str):
         return render_template("phone/answered.html", target=target), 429
     except Conflict:
         pass  # The citizen went back and changed an answer after sending: the first one counts.
+    callback_offer.remember(payload.id, target.code, spec, answers)
     if spec.has_second_step:
         # Stored already: what follows only adds to it, and only from this phone's session.
         session[SECOND_STEP] = {"id": str(payload.id), "code": target.code}
@@ -290,9 +292,36 @@ def add_more(code: str):
     return redirect(url_for("phone.thanks", code=code))
 
 
+def _thanks_page(code: str, errors: dict | None = None):
+    try:
+        office_id = load_target(get_session(), code)[0].office_id
+    except NotFound:
+        office_id = None
+    page = render_template(
+        "phone/thanks.html",
+        code=code,
+        callback_action=url_for("phone.callback", code=code),
+        **callback_offer.context(code, office_id=office_id, errors=errors),
+    )
+    return page, 400 if errors else 200
+
+
 @bp.get("/<code>/thanks")
 def thanks(code: str):
-    return render_template("phone/thanks.html", code=code)
+    return _thanks_page(code)
+
+
+@bp.post("/<code>/callback")
+def callback(code: str):
+    """The thank-you page's call-back form: open a case, or show the form's problems."""
+    response_id = callback_offer.offered(code)
+    if response_id is None:
+        return redirect(url_for("phone.thanks", code=code))
+    errors = callback_offer.ask(response_id)
+    if errors:
+        return _thanks_page(code, errors)
+    flash(callback_offer.confirmation())
+    return redirect(url_for("phone.thanks", code=code))
 
 
 def _printable_target(code: str):

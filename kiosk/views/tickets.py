@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
+from kiosk import callback_offer
 from kiosk.database import get_session
 from kiosk.forms import answers_from_form, response_id_from_form
 from kiosk.i18n import current_language
@@ -105,9 +107,37 @@ def submit(code: str):
         return _ticket_page("expired", 410)
     except TicketUsed:
         return _ticket_page("used", 409)
+    callback_offer.remember(payload.id, ticket.code, spec, answers)
     return redirect(url_for("tickets.thanks", code=ticket.code))
+
+
+def _thanks_page(code: str, errors: dict | None = None):
+    ticket = get_session().scalar(select(Ticket).where(Ticket.code == normalise_code(code)))
+    page = render_template(
+        "phone/thanks.html",
+        code=code,
+        verified=True,
+        callback_action=url_for("tickets.callback", code=code),
+        **callback_offer.context(
+            code, office_id=ticket.office_id if ticket else None, errors=errors
+        ),
+    )
+    return page, 400 if errors else 200
 
 
 @bp.get("/t/<code>/thanks")
 def thanks(code: str):
-    return render_template("phone/thanks.html", code=code, verified=True)
+    return _thanks_page(code)
+
+
+@bp.post("/t/<code>/callback")
+def callback(code: str):
+    """The call-back form of a ticket's thank-you page (see kiosk/callback_offer.py)."""
+    response_id = callback_offer.offered(code)
+    if response_id is None:
+        return redirect(url_for("tickets.thanks", code=code))
+    errors = callback_offer.ask(response_id)
+    if errors:
+        return _thanks_page(code, errors)
+    flash(callback_offer.confirmation())
+    return redirect(url_for("tickets.thanks", code=code))

@@ -1,6 +1,4 @@
-// The counter kiosk, one question per screen. A rating is stored on the tablet at the first tap,
-// what the citizen adds is saved into it, and it is sent once they are done. The page has every
-// text (both languages for citizens); this only shows and hides it.
+// The counter kiosk: docs/architecture.md, "The kiosk in the browser".
 import { openQueue } from "./queue.js";
 import { createLink } from "./link.js";
 import { cacheShell, fullscreenOnTouch, keepAwake, noLongPress } from "./device.js";
@@ -149,8 +147,11 @@ function finish(offer = false) {
   addComment.hidden = !offer;
   thanks.hidden = false;
   performance.mark("kiosk-thanks");
-  if (!offer) release();
+  // Unhappy: held while callback.js offers a call-back.
+  const unhappy = !preview && $(".headline .polarity-negative>:checked", form);
+  if (!offer && !unhappy) release();
   thanksTimer = setTimeout(reset, seconds("thanksSeconds"));
+  if (unhappy) import("./callback.js").then((m) => m.offer(pending, queue, () => clearTimeout(thanksTimer), reset));
 }
 
 function writeComment() {

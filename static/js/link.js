@@ -1,6 +1,4 @@
-// The tablet's link to the server: the outbox's sender (retries, backoff) and the heartbeat
-// (health; who is on duty). A 401: unpaired; show "not connected", keep every queued rating.
-// Credential: an httponly cookie, rotated by the heartbeat.
+// The outbox's sender and the heartbeat: docs/architecture.md, "The kiosk in the browser".
 const TIMEOUT_MS = 15000;
 const MAX_DELAY_MS = 60000;
 // Refused for good (bad input, unknown code); 401 and the "try later" codes are not.

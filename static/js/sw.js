@@ -6,6 +6,8 @@ const VERSION = "__APP_VERSION__";
 const CACHE = `hailong-kiosk-${VERSION}`;
 const PAGE = self.registration.scope; // the kiosk page itself, e.g. https://host/kiosk
 const STATIC = new URL("static/", PAGE.replace(/kiosk\/?$/, "")).href;
+// The call-back offer's texts (static/js/callback.js), kept like the page.
+const OFFER = `${PAGE.replace(/\/$/, "")}/callback`;
 const PAGE_TIMEOUT_MS = 5000;
 
 async function fresh(url) {
@@ -51,10 +53,11 @@ async function page(request) {
     // place of the rating screen; a server error is not shown.
     if (response.status >= 500) throw new Error(`HTTP ${response.status}`);
     const keep = !/no-store/.test(response.headers.get("Cache-Control") || "");
-    if (response.ok && keep && request.url === PAGE) await cache.put(PAGE, response.clone());
+    const url = request.url.split("?")[0];
+    if (response.ok && keep && url === request.url) await cache.put(url, response.clone());
     return response;
   } catch (error) {
-    return (await cache.match(PAGE)) || Response.error();
+    return (await cache.match(request.url === OFFER ? OFFER : PAGE)) || Response.error();
   }
 }
 
@@ -71,5 +74,6 @@ self.addEventListener("fetch", (event) => {
   const { request } = event;
   if (request.method !== "GET") return;
   if (request.mode === "navigate" && request.url.split("?")[0] === PAGE) event.respondWith(page(request));
+  else if (request.url === OFFER) event.respondWith(page(request));
   else if (request.url.startsWith(STATIC)) event.respondWith(asset(request));
 });

@@ -52,7 +52,7 @@ def rate_negative(page: Page, comment: str) -> None:
     page.locator(".kiosk .actions .send").tap()
     page.locator("[data-key='comment'] textarea").fill(comment)
     page.locator(".kiosk .actions .send").tap()
-    next_citizen(page)
+    next_citizen(page, unhappy=True)
 
 
 def wait_for_service_worker(page: Page) -> None:

@@ -319,3 +319,50 @@ def test_officer_survey_done_after_one_tap(new_page, live_server, db, city):
     (response,) = stored(db)
     assert response.headline_polarity == -1
     assert officer_answers(db, response) == [("overall", "very_dissatisfied")]
+
+
+def test_an_unhappy_citizen_asks_for_a_call_back_without_javascript(
+    new_page, live_server, db, city
+):
+    """The thank-you after an unhappy rating offers a call-back: a plain form, axe-clean, within
+    the page budget, that opens a case; the office's public page is one tap away."""
+    from surveys.models import CallbackCase
+
+    # axe-core runs as page script, so this context has JavaScript on; the pages have none.
+    page = new_page(**PHONE)
+    page.goto(f"{live_server}/s/COUNTR1", wait_until="networkidle")
+    choice(page, "overall", "not_satisfied").tap()
+    choice(page, "reasons", "attitude").tap()
+    page.locator("button.send").tap()
+    page.wait_for_url(f"{live_server}/s/COUNTR1/thanks")
+    page.wait_for_load_state("networkidle")
+    offer = page.locator("section.callback")
+    expect(offer.locator("h2")).to_have_text("Ông/Bà có muốn được liên hệ lại không?")
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "issue10-phone-callback-offer.png"), full_page=True)
+    total, hosts = page_weight(page, page.url)
+    assert total <= PAGE_BUDGET and hosts == {urlsplit(live_server).netloc}
+
+    page.locator("#callback-phone").fill("0912 345 678")
+    offer.locator("button[type=submit]").tap()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#callback-consent-error")).to_be_visible()
+    assert axe_violations(page) == []
+    page.screenshot(path=str(SHOTS / "issue10-phone-callback-error.png"), full_page=True)
+    expect(page.locator("#callback-phone")).to_have_value("0912 345 678")
+    page.locator("section.callback .consent").tap()
+    page.locator("section.callback button[type=submit]").tap()
+    page.wait_for_load_state("networkidle")
+
+    expect(page.locator(".flash")).to_contain_text("trong 3 ngày làm việc")
+    expect(page.locator("section.callback")).to_have_count(0)
+    page.screenshot(path=str(SHOTS / "issue10-phone-callback-done.png"), full_page=True)
+    db.expire_all()
+    [case] = db.scalars(select(CallbackCase)).all()
+    assert case.contact == "0912 345 678" and case.status == "open"
+
+    page.locator(".public-link a").tap()
+    page.wait_for_url(f"{live_server}/p/O1")
+    page.wait_for_load_state("networkidle")

@@ -8,13 +8,15 @@ from kiosk import phone_window
 from kiosk.auth import device_credential
 from kiosk.boundary import read_json
 from kiosk.database import get_session
+from kiosk.messages import error_message
 from kiosk.ratelimit import over_ceiling
 from kiosk.settings import settings
 from kiosk.views.api.kiosk import unknown_device
 from kiosk.views.api.openapi import DEVICE, Answer, error, operation
-from kiosk.views.api.schemas import Created, ResponseBody, SurveyOut, parse
-from surveys import kiosks
+from kiosk.views.api.schemas import CallbackBody, Created, ResponseBody, SurveyOut, parse
+from surveys import cases, kiosks
 from surveys.db import utcnow
+from surveys.errors import DomainError
 from surveys.responses import ResponseInput, submit_response
 from surveys.targets import load_target
 
@@ -94,8 +96,36 @@ def post_response():
         submission = submit_response(db, payload, now=utcnow(), policy=settings().submit)
     else:
         submission = phone_window.submit_phone_answer(db, payload, channel_label="API")
-    response = jsonify({"id": str(submission.id)})
+    answer = {"id": str(submission.id)}
+    if body.callback is not None:
+        answer["callback"] = _open_case(db, submission.id, body.callback)
+    response = jsonify(answer)
     response.status_code = 201
     if not submission.is_new:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _open_case(db, response_id, callback: CallbackBody) -> dict:
+    """Open the call-back case a rating carries (the kiosk's way). A refusal is reported in
+    the answer and the rating is stored all the same: open_case checks everything before it
+    writes anything."""
+    try:
+        case = cases.open_case(
+            db,
+            response_id,
+            phone=callback.phone,
+            email=callback.email,
+            consent=callback.consent,
+            now=utcnow(),
+            policy=settings().cases,
+        )
+    except DomainError as refused:
+        return {
+            "error": {
+                "code": refused.code,
+                "message": error_message(refused.code, refused.message),
+                "fields": refused.fields,
+            }
+        }
+    return {"id": case.id}

@@ -81,6 +81,14 @@ class Body(BaseModel):
 # Requests ------------------------------------------------------------------------------------
 
 
+class CallbackBody(Body):
+    """A call-back request after an unhappy rating (POST /responses/ID/callback)."""
+
+    phone: Annotated[StrictStr, Field(max_length=32, pattern=r"^[^\x00]*$")] | None = None
+    email: Annotated[StrictStr, Field(max_length=254, pattern=r"^[^\x00]*$")] | None = None
+    consent: StrictBool = Field(description="The citizen ticked the consent sentence; must be true")
+
+
 class ResponseBody(Body):
     """One citizen's response (POST /responses)."""
 
@@ -100,6 +108,11 @@ class ResponseBody(Body):
     locale: Literal["vi", "en"] = "vi"
     submitted_at: Moment | None = Field(
         None, description="When the citizen answered, with a zone; kiosks may send it late"
+    )
+    callback: CallbackBody | None = Field(
+        None,
+        description="After an unhappy rating: the citizen asks to be contacted again (as "
+        "POST /responses/ID/callback). The rating is stored even when this is refused.",
     )
 
     @model_validator(mode="after")
@@ -392,14 +405,6 @@ class WebhookBody(Body):
     )
 
 
-class CallbackBody(Body):
-    """A call-back request after an unhappy rating (POST /responses/ID/callback)."""
-
-    phone: Annotated[StrictStr, Field(max_length=32, pattern=r"^[^\x00]*$")] | None = None
-    email: Annotated[StrictStr, Field(max_length=254, pattern=r"^[^\x00]*$")] | None = None
-    consent: StrictBool = Field(description="The citizen ticked the consent sentence; must be true")
-
-
 class CreatedId(BaseModel):
     id: int
 
@@ -470,8 +475,16 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+class CallbackOutcome(BaseModel):
+    """The call-back sent inside a rating: the case opened, or why not (the rating stands)."""
+
+    id: int | None = Field(None, description="The case opened")
+    error: ErrorDetail | None = None
+
+
 class Created(BaseModel):
     id: uuid.UUID
+    callback: CallbackOutcome | None = Field(None, description="Only when a callback was sent")
 
 
 class Text(BaseModel):
