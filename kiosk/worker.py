@@ -190,12 +190,8 @@ class Checks:
     def weekly_digest(self) -> int:
         """Queue the week's digest to every manager, once whatever the number of workers."""
         with self.app.app_context(), self.sessions() as session, session.begin():
-            config = settings()
             return digest.queue_weekly_digests(
-                session,
-                now=self.clock(),
-                timezone=config.default_timezone,
-                locale=config.default_language,
+                session, now=self.clock(), timezone=settings().default_timezone
             )
 
     def cases(self) -> tuple[int, int]:

@@ -303,7 +303,12 @@ def _notify(session: Session, alert: Alert, *, now: datetime) -> None:
         outbox.enqueue(
             session,
             "email",
-            {"to": manager.email, "template": "alert", "alert_id": alert.id, "locale": "vi"},
+            {
+                "to": manager.email,
+                "template": "alert",
+                "alert_id": alert.id,
+                "locale": manager.language,
+            },
             now=now,
             event="alert.raised",
         )
