@@ -277,6 +277,21 @@ def purge_sessions() -> None:
     click.echo(f"Deleted {count} old sessions.")
 
 
+@click.command("purge-outbox")
+@with_appcontext
+def purge_outbox() -> None:
+    """Delete e-mails and webhook deliveries sent more than OUTBOX_KEEP_DAYS ago, or given up
+    more than OUTBOX_KEEP_FAILED_DAYS ago (the worker does it daily)."""
+    from kiosk.worker import Checks
+
+    count = Checks(current_app._get_current_object()).purge_outbox()
+    retention = settings().outbox_retention
+    click.echo(
+        f"Deleted {count} outbox messages sent more than {retention.keep_sent.days} days ago "
+        f"or given up more than {retention.keep_failed.days} days ago."
+    )
+
+
 def _day(_ctx, param, value: str | None):
     if value is None:
         return None
@@ -346,6 +361,7 @@ def init_app(app: Flask) -> None:
         import_org,
         erase_old_comments,
         purge_sessions,
+        purge_outbox,
         worker_command,
         send_test_mail,
     ):
