@@ -39,12 +39,15 @@ def describe(alert: Alert) -> str:
     elif alert.rule == "fall":
         recent, before = f.get("recent", {}), f.get("before", {})
         text = gettext(
-            "Satisfaction of the last 7 days: %(recent)s of %(n_recent)s ratings, against "
-            "%(before)s of %(n_before)s in the 8 weeks before (a significant fall at 95%%).",
+            "Satisfaction of the last %(days)s days: %(recent)s of %(n_recent)s ratings, against "
+            "%(before)s of %(n_before)s in the %(weeks)s weeks before (a significant fall at "
+            "95%%).",
+            days=recent.get("days", 7),
             recent=format_percent(f.get("recent_rate", 0)),
             n_recent=recent.get("n"),
             before=format_percent(f.get("before_rate", 0)),
             n_before=before.get("n"),
+            weeks=before.get("weeks", 8),
         )
     elif alert.rule == "kiosk_silent":
         text = gettext(

@@ -9,13 +9,15 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
 from kiosk.settings import settings
 from surveys import accounts, demo, kiosks, org_import, outbox, rollups, schema, sessions
 from surveys import retention as retention_rules
 from surveys.db import make_sessionmaker, utcnow
 from surveys.errors import DomainError
-from surveys.models.account import TOKEN_SCOPES
+from surveys.models import User
+from surveys.models.account import LANGUAGES, TOKEN_SCOPES
 from surveys.periods import parse_day
 
 db_cli = AppGroup("db", help="Create or migrate the database schema.")
@@ -110,7 +112,14 @@ def seed_demo(responses: int, days: int, seed: int) -> None:
 @click.option("--role", type=click.Choice(["admin", "manager", "viewer"]), required=True)
 @click.option("--scope", default=None, help="Unit or office code the user may see.")
 @click.option("--name", default="", help="Display name.")
-def create_user(email: str, role: str, scope: str | None, name: str) -> None:
+@click.option(
+    "--language",
+    type=click.Choice(list(LANGUAGES)),
+    default="vi",
+    show_default=True,
+    help="Language of the e-mails the user receives.",
+)
+def create_user(email: str, role: str, scope: str | None, name: str, language: str) -> None:
     """Create a user; the password is read from standard input."""
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -118,7 +127,9 @@ def create_user(email: str, role: str, scope: str | None, name: str) -> None:
         password = sys.stdin.readline().rstrip("\n")
     with _session() as session:
         try:
-            user = accounts.create_user(session, email, password, role, scope_code=scope, name=name)
+            user = accounts.create_user(
+                session, email, password, role, scope_code=scope, name=name, language=language
+            )
         except DomainError as error:
             _fail(error)
         session.commit()
@@ -266,6 +277,21 @@ def purge_sessions() -> None:
     click.echo(f"Deleted {count} old sessions.")
 
 
+@click.command("purge-outbox")
+@with_appcontext
+def purge_outbox() -> None:
+    """Delete e-mails and webhook deliveries sent more than OUTBOX_KEEP_DAYS ago, or given up
+    more than OUTBOX_KEEP_FAILED_DAYS ago (the worker does it daily)."""
+    from kiosk.worker import Checks
+
+    count = Checks(current_app._get_current_object()).purge_outbox()
+    retention = settings().outbox_retention
+    click.echo(
+        f"Deleted {count} outbox messages sent more than {retention.keep_sent.days} days ago "
+        f"or given up more than {retention.keep_failed.days} days ago."
+    )
+
+
 def _day(_ctx, param, value: str | None):
     if value is None:
         return None
@@ -310,12 +336,14 @@ def worker_command(once: bool, name: str | None) -> None:
 @with_appcontext
 @click.argument("email")
 def send_test_mail(email: str) -> None:
-    """Queue a test e-mail to EMAIL (a worker sends it), to check the SMTP settings."""
+    """Queue a test e-mail to EMAIL (a worker sends it), to check the SMTP settings; in the
+    language of the account with this address, if there is one."""
     with _session() as session:
+        language = session.scalar(select(User.language).where(User.email == email.strip().lower()))
         outbox.enqueue(
             session,
             "email",
-            {"to": email, "template": "test", "locale": settings().default_language},
+            {"to": email, "template": "test", "locale": language or settings().default_language},
             now=utcnow(),
         )
         session.commit()
@@ -333,6 +361,7 @@ def init_app(app: Flask) -> None:
         import_org,
         erase_old_comments,
         purge_sessions,
+        purge_outbox,
         worker_command,
         send_test_mail,
     ):

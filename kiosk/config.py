@@ -136,6 +136,10 @@ class Defaults:
     #: at most an hour), and hours after which an undelivered message is given up.
     OUTBOX_FIRST_RETRY_SECONDS = 30
     OUTBOX_GIVE_UP_HOURS = 24
+    #: Days a sent message, and a given-up one, is kept (listed among a webhook's deliveries)
+    #: before the worker's daily purge deletes it.
+    OUTBOX_KEEP_DAYS = 30
+    OUTBOX_KEEP_FAILED_DAYS = 90
     #: Seconds one webhook delivery or SMTP conversation may take.
     DELIVERY_TIMEOUT_SECONDS = 10
     #: Seconds the public office pages (/p) keep their figures before computing them again.

@@ -6,6 +6,8 @@ from flask import Flask, Response, current_app, g, request, url_for
 from flask_babel import format_date, format_datetime, format_percent, get_locale
 
 LANG_COOKIE = "hailong_lang"
+#: A language is offered under its own name, whatever the page's language.
+LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English")]
 
 
 #: Shared tablets start in Vietnamese for every citizen, whatever the browser is set to.

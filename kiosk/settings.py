@@ -15,7 +15,7 @@ from flask import Flask, current_app
 
 from surveys.cases import CasePolicy
 from surveys.models.account import ROLES
-from surveys.outbox import RetryPolicy
+from surveys.outbox import OutboxRetention, RetryPolicy
 from surveys.responses import SubmitPolicy
 from surveys.sessions import SessionLifetimes
 from surveys.throttle import ThrottlePolicy
@@ -163,6 +163,7 @@ class Settings:
     mail: MailSettings
     outbox_poll: timedelta
     outbox_retry: RetryPolicy
+    outbox_retention: OutboxRetention
     delivery_timeout: float
     public_cache: timedelta
     cases: CasePolicy
@@ -244,6 +245,10 @@ class Settings:
                 first_retry=_seconds(config, "OUTBOX_FIRST_RETRY_SECONDS", minimum=1),
                 give_up_after=_hours(config, "OUTBOX_GIVE_UP_HOURS", minimum=0.01),
                 lease=_seconds(config, "OUTBOX_LEASE_SECONDS", minimum=5),
+            ),
+            outbox_retention=OutboxRetention(
+                keep_sent=timedelta(days=_number(config, "OUTBOX_KEEP_DAYS", minimum=1)),
+                keep_failed=timedelta(days=_number(config, "OUTBOX_KEEP_FAILED_DAYS", minimum=1)),
             ),
             public_cache=_seconds(config, "PUBLIC_CACHE_SECONDS", minimum=0),
             cases=CasePolicy(

@@ -152,6 +152,16 @@ def periodic_jobs(app: Flask) -> list[tuple[Callable[[], object], dict]]:
         ),
         (checks.cases, {"trigger": "interval", "minutes": 15, "id": "cases"}),
         (
+            checks.purge_outbox,
+            {
+                "trigger": "cron",
+                "hour": 3,
+                "minute": 30,
+                "timezone": timezone,
+                "id": "purge_outbox",
+            },
+        ),
+        (
             checks.weekly_digest,
             {
                 "trigger": "cron",
@@ -190,13 +200,24 @@ class Checks:
     def weekly_digest(self) -> int:
         """Queue the week's digest to every manager, once whatever the number of workers."""
         with self.app.app_context(), self.sessions() as session, session.begin():
-            config = settings()
             return digest.queue_weekly_digests(
-                session,
-                now=self.clock(),
-                timezone=config.default_timezone,
-                locale=config.default_language,
+                session, now=self.clock(), timezone=settings().default_timezone
             )
+
+    def purge_outbox(self, *, batch: int = 500) -> int:
+        """Delete old sent and given-up outbox messages, a batch per transaction (a short lock
+        each time, however many there are); return how many."""
+        with self.app.app_context():
+            retention = settings().outbox_retention
+        purged = 0
+        while True:
+            with self.sessions() as session, session.begin():
+                deleted = outbox.purge_batch(
+                    session, now=self.clock(), retention=retention, limit=batch
+                )
+            purged += deleted
+            if deleted < batch:
+                return purged
 
     def cases(self) -> tuple[int, int]:
         """Rule 5 (overdue call-backs) and the erasure of old contacts; return both counts."""

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from surveys import audit, throttle
 from surveys.errors import NotFound, PermissionDenied, Reason, Throttled, ValidationError
 from surveys.models import ApiToken, Office, Unit, User
-from surveys.models.account import ROLES, TOKEN_SCOPES
+from surveys.models.account import LANGUAGES, ROLES, TOKEN_SCOPES
 from surveys.passwords import check_password
 from surveys.tokens import hash_secret, new_secret
 
@@ -33,8 +33,10 @@ def create_user(
     *,
     scope_code: str | None = None,
     name: str = "",
+    language: str = "vi",
 ) -> User:
-    """Create a user; the scope is a unit or office code (none: the whole tree)."""
+    """Create a user; the scope is a unit or office code (none: the whole tree); ``language``
+    is that of the e-mails they receive."""
     email = email.strip().lower()
     errors: dict[str, Reason] = {}
     if "@" not in email or len(email) > 254:
@@ -47,11 +49,19 @@ def create_user(
         errors.update(error.fields)
     if role != "admin" and not scope_code:
         errors["scope"] = Reason.REQUIRED
+    if language not in LANGUAGES:
+        errors["language"] = Reason.UNKNOWN_LOCALE
     if session.scalar(select(User.id).where(User.email == email)):
         errors["email"] = Reason.ALREADY_USED
     if errors:
         raise ValidationError("The user cannot be created.", errors)
-    user = User(email=email, name=name, password_hash=hash_password(password), role=role)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        role=role,
+        language=language,
+    )
     if scope_code:
         unit = session.scalar(select(Unit).where(Unit.code == scope_code))
         office = None if unit else session.scalar(select(Office).where(Office.code == scope_code))

@@ -6,7 +6,8 @@ Rules, on by default for every office, adjustable per unit or office (``AlertRul
 2. ``burst`` — at least 4 negative ratings within 15 minutes making at least half of the
    office's ratings in that window (HappyOrNot's rule; both numbers adjustable);
 3. ``fall`` — the last 7 days' satisfaction below the office's previous 8 weeks, significant
-   by a two-proportion test at 95 % with at least MIN_RESPONSES on each side (daily);
+   by a two-proportion test at 95 % with at least MIN_RESPONSES on each side (daily; the
+   windows and the minimum adjustable);
 4. ``kiosk_silent`` — a kiosk silent for KIOSK_SILENT_MINUTES while its office is open.
 
 An alert is raised once per **episode**, not once per rating: while an episode of a rule is open
@@ -46,23 +47,56 @@ class RuleSettings:
     #: Burst: negative ratings within ``burst_minutes`` that raise it.
     burst_count: int = 4
     burst_minutes: int = 15
+    #: Fall: the last ``fall_recent_days`` against the ``fall_baseline_weeks`` just before.
+    fall_recent_days: int = 7
+    fall_baseline_weeks: int = 8
+    #: Fall: the ratings needed on each side; None: the MIN_RESPONSES setting.
+    fall_min_responses: int | None = None
 
     @property
     def burst_window(self) -> timedelta:
         return timedelta(minutes=self.burst_minutes)
 
+    @property
+    def fall_windows(self) -> tuple[int, int]:
+        """Return (recent days, baseline weeks): offices that share them share one query."""
+        return self.fall_recent_days, self.fall_baseline_weeks
+
 
 #: Negative ratings must be at least this share of all in the burst window.
 BURST_SHARE = 0.5
 DEFAULTS = RuleSettings()
+#: The numbers an administrator may adjust per place, each with its allowed range.
+NUMBER_RANGES: dict[str, tuple[int, int]] = {
+    "burst_count": (1, 1000),
+    "burst_minutes": (1, 24 * 60),
+    "fall_recent_days": (1, 90),
+    "fall_baseline_weeks": (1, 104),
+    "fall_min_responses": (1, 100_000),
+}
 
 
 # Settings per place ---------------------------------------------------------------------------
 
 
+def _path_ids(path: str) -> list[int]:
+    """Return the unit ids of a materialised path, nearest (last) first."""
+    return [int(part) for part in reversed(path.strip("/").split("/")) if part]
+
+
 def _ancestor_ids(unit: Unit) -> list[int]:
     """Return the ids of a unit and its ancestors, nearest first (from its materialised path)."""
-    return [int(part) for part in reversed(unit.path.strip("/").split("/")) if part]
+    return _path_ids(unit.path)
+
+
+def _inherit(rows: list[AlertRule]) -> RuleSettings:
+    """Return the settings of the adjustments ``rows`` (nearest first) over the defaults: the
+    nearest says whether the rule is on; each number comes from the nearest that sets it."""
+    numbers = {
+        name: next((getattr(r, name) for r in rows if getattr(r, name)), getattr(DEFAULTS, name))
+        for name in NUMBER_RANGES
+    }
+    return RuleSettings(next((r.is_enabled for r in rows), DEFAULTS.is_enabled), **numbers)
 
 
 def rule_settings(session: Session, office: Office, rule: str) -> RuleSettings:
@@ -80,10 +114,21 @@ def rule_settings(session: Session, office: Office, rule: str) -> RuleSettings:
         rows,
         key=lambda r: order[("office", r.office_id) if r.office_id else ("unit", r.unit_id)],
     )
-    enabled = next((r.is_enabled for r in rows), DEFAULTS.is_enabled)
-    count = next((r.burst_count for r in rows if r.burst_count), DEFAULTS.burst_count)
-    minutes = next((r.burst_minutes for r in rows if r.burst_minutes), DEFAULTS.burst_minutes)
-    return RuleSettings(enabled, count, minutes)
+    return _inherit(rows)
+
+
+def rule_settings_of_offices(session: Session, rule: str) -> dict[int, RuleSettings]:
+    """Return the settings of ``rule`` at every active office, in two queries."""
+    rows = session.scalars(select(AlertRule).where(AlertRule.rule == rule)).all()
+    by_office = {r.office_id: r for r in rows if r.office_id is not None}
+    by_unit = {r.unit_id: r for r in rows if r.unit_id is not None}
+    found = {}
+    for office_id, path in session.execute(
+        select(Office.id, Unit.path).join(Unit, Office.unit_id == Unit.id).where(Office.is_active)
+    ):
+        chain = [by_office.get(office_id), *(by_unit.get(uid) for uid in _path_ids(path))]
+        found[office_id] = _inherit([r for r in chain if r is not None])
+    return found
 
 
 def set_rule(
@@ -93,20 +138,26 @@ def set_rule(
     rule: str,
     *,
     is_enabled: bool,
-    burst_count: int | None,
-    burst_minutes: int | None,
     now: datetime,
+    **numbers: int | None,
 ) -> AlertRule:
-    """Set a rule for a unit's subtree or one office (administrators, within their scope)."""
+    """Set a rule for a unit's subtree or one office (administrators, within their scope).
+
+    ``numbers`` are those of NUMBER_RANGES (``burst_count=6``, ``fall_baseline_weeks=12``...);
+    one left out or None is inherited.
+    """
     if actor.role != "admin":
         raise PermissionDenied("Only administrators adjust alert rules.")
     if rule not in RULES:
         raise ValidationError("Unknown rule.", {"rule": Reason.UNKNOWN_CHOICE})
+    unknown = set(numbers) - set(NUMBER_RANGES)
+    if unknown:
+        raise TypeError(f"set_rule() got unknown numbers {sorted(unknown)}")
     problems = {}
-    if burst_count is not None and not 1 <= burst_count <= 1000:
-        problems["burst_count"] = Reason.OUT_OF_RANGE
-    if burst_minutes is not None and not 1 <= burst_minutes <= 24 * 60:
-        problems["burst_minutes"] = Reason.OUT_OF_RANGE
+    for name, value in numbers.items():
+        low, high = NUMBER_RANGES[name]
+        if value is not None and not low <= value <= high:
+            problems[name] = Reason.OUT_OF_RANGE
     if problems:
         raise ValidationError("The numbers are out of range.", problems)
     code = (place_code or "").strip().upper()
@@ -128,8 +179,8 @@ def set_rule(
         row.rule = rule
         session.add(row)
     row.is_enabled = is_enabled
-    row.burst_count = burst_count
-    row.burst_minutes = burst_minutes
+    for name in NUMBER_RANGES:
+        setattr(row, name, numbers.get(name))
     session.flush()
     audit.record(
         session,
@@ -145,11 +196,7 @@ def set_rule(
 
 
 def _rule_facts(row: AlertRule) -> dict[str, Any]:
-    return {
-        "enabled": row.is_enabled,
-        "burst_count": row.burst_count,
-        "burst_minutes": row.burst_minutes,
-    }
+    return {"enabled": row.is_enabled} | {name: getattr(row, name) for name in NUMBER_RANGES}
 
 
 def _admin_holds(actor: User, unit: Unit | None, office: Office | None) -> bool:
@@ -303,7 +350,12 @@ def _notify(session: Session, alert: Alert, *, now: datetime) -> None:
         outbox.enqueue(
             session,
             "email",
-            {"to": manager.email, "template": "alert", "alert_id": alert.id, "locale": "vi"},
+            {
+                "to": manager.email,
+                "template": "alert",
+                "alert_id": alert.id,
+                "locale": manager.language,
+            },
             now=now,
             event="alert.raised",
         )
@@ -581,12 +633,58 @@ Z_95 = 1.959964
 
 
 def check_falls(session: Session, *, now: datetime, min_n: int) -> list[Alert]:
-    """Raise ``fall`` for each office whose last 7 days are significantly below its previous
-    8 weeks (each side at least ``min_n`` ratings); end the episode where it recovered."""
-    recent_start = now - timedelta(days=7)
-    before_start = recent_start - timedelta(weeks=8)
+    """Raise ``fall`` for each office whose recent days are significantly below the weeks
+    before them (each side at least its minimum of ratings); end the episode where it
+    recovered. Return the alerts newly raised.
+
+    The windows and the minimum are each office's (``rule_settings``; by default the last 7
+    days against the 8 weeks before, and ``min_n``). Offices that share windows are counted in
+    one grouped query, so a city on the defaults costs one query whatever its size.
+    """
+    settings_of = rule_settings_of_offices(session, "fall")
+    sharing: dict[tuple[int, int], list[int]] = {}
+    for office_id, settings in settings_of.items():
+        sharing.setdefault(settings.fall_windows, []).append(office_id)
+    raised = []
+    for windows, office_ids in sorted(sharing.items()):
+        recent_days, baseline_weeks = windows
+        counts = _fall_counts(
+            session,
+            now=now,
+            recent=timedelta(days=recent_days),
+            baseline=timedelta(weeks=baseline_weeks),
+            # Most offices keep the defaults: count every office rather than list their ids.
+            office_ids=None if windows == DEFAULTS.fall_windows else office_ids,
+        )
+        for office_id in office_ids:
+            if office_id not in counts:
+                continue  # no rating at all in either window: nothing to judge
+            settings = settings_of[office_id]
+            alert = _judge_fall(
+                session,
+                office_id,
+                counts[office_id],
+                settings,
+                min_n=settings.fall_min_responses or min_n,
+                now=now,
+            )
+            if alert is not None:
+                raised.append(alert)
+    return raised
+
+
+def _fall_counts(
+    session: Session,
+    *,
+    now: datetime,
+    recent: timedelta,
+    baseline: timedelta,
+    office_ids: list[int] | None,
+) -> dict[int, tuple[int, int, int, int]]:
+    """Return office → (n recent, positive recent, n before, positive before)."""
+    recent_start = now - recent
     is_recent = Response.submitted_at >= recent_start
-    rows = session.execute(
+    query = (
         select(
             Response.office_id,
             func.count(case((is_recent, 1))),
@@ -595,38 +693,52 @@ def check_falls(session: Session, *, now: datetime, min_n: int) -> list[Alert]:
             func.count(case((~is_recent & (Response.headline_polarity > 0), 1))),
         )
         .where(
-            Response.submitted_at >= before_start,
+            Response.submitted_at >= recent_start - baseline,
             Response.submitted_at < now,
             Response.is_counted,
         )
         .group_by(Response.office_id)
-    ).all()
-    raised = []
-    for office_id, n_recent, pos_recent, n_before, pos_before in rows:
-        falls = (
-            n_recent >= min_n
-            and n_before >= min_n
-            and two_proportion_z(pos_recent, n_recent, pos_before, n_before) < -Z_95
-        )
-        if not falls:
-            close_episode(session, office_id, "fall", "", now)
-            continue
-        office = session.get(Office, office_id)
-        if not office.is_active or not rule_settings(session, office, "fall").is_enabled:
-            continue
-        alert = raise_alert(
-            session,
-            office,
-            "fall",
-            now=now,
-            figures={
-                "recent": {"n": n_recent, "positive": pos_recent, "days": 7},
-                "before": {"n": n_before, "positive": pos_before, "weeks": 8},
-                "recent_rate": round(pos_recent / n_recent, 4),
-                "before_rate": round(pos_before / n_before, 4),
+    )
+    if office_ids is not None:
+        query = query.where(Response.office_id.in_(office_ids))
+    return {row[0]: tuple(row[1:]) for row in session.execute(query)}
+
+
+def _judge_fall(
+    session: Session,
+    office_id: int,
+    counts: tuple[int, int, int, int],
+    settings: RuleSettings,
+    *,
+    min_n: int,
+    now: datetime,
+) -> Alert | None:
+    n_recent, pos_recent, n_before, pos_before = counts
+    falls = (
+        n_recent >= min_n
+        and n_before >= min_n
+        and two_proportion_z(pos_recent, n_recent, pos_before, n_before) < -Z_95
+    )
+    if not falls:
+        close_episode(session, office_id, "fall", "", now)
+        return None
+    if not settings.is_enabled:
+        return None
+    return raise_alert(
+        session,
+        session.get(Office, office_id),
+        "fall",
+        now=now,
+        figures={
+            "recent": {"n": n_recent, "positive": pos_recent, "days": settings.fall_recent_days},
+            "before": {
+                "n": n_before,
+                "positive": pos_before,
+                "weeks": settings.fall_baseline_weeks,
             },
-            ends_on_acknowledgement=False,
-        )
-        if alert is not None:
-            raised.append(alert)
-    return raised
+            "recent_rate": round(pos_recent / n_recent, 4),
+            "before_rate": round(pos_before / n_before, 4),
+            "minimum": min_n,
+        },
+        ends_on_acknowledgement=False,
+    )

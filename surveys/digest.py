@@ -42,10 +42,9 @@ def week_of(now: datetime, timezone: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def queue_weekly_digests(
-    session: Session, *, now: datetime, timezone: str, locale: str = "vi"
-) -> int:
-    """Queue this week's digest to every active manager who did not opt out; return how many.
+def queue_weekly_digests(session: Session, *, now: datetime, timezone: str) -> int:
+    """Queue this week's digest to every active manager who did not opt out, each in their own
+    language; return how many.
 
     Safe in several workers: the first to claim the week queues them, the others nothing.
     """
@@ -68,7 +67,7 @@ def queue_weekly_digests(
                 "user_id": manager.id,
                 "week": period,
                 "until": now.isoformat(timespec="seconds"),
-                "locale": locale,
+                "locale": manager.language,
             },
             now=now,
         )

@@ -375,7 +375,7 @@ def note_pin_failure(
                 "template": "pin_locked",
                 "officer_id": officer.id,
                 "until": officer.pin_locked_until.isoformat(),
-                "locale": "vi",
+                "locale": manager.language,
             },
             now=now,
         )

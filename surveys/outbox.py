@@ -6,6 +6,9 @@ selected ``FOR UPDATE SKIP LOCKED`` (a row another worker is claiming is skipped
 for); on SQLite one conditional UPDATE claims them. A claim is a lease: the worker sends
 outside any transaction and records the result; if it dies first, the lease runs out and the
 next worker sends the message again (a receiver ignores the repeat by the event id).
+
+Sent and given-up messages are kept a while (they are a webhook's list of deliveries), then
+purged in small batches (``purge_batch``), never a pending or claimed one.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from surveys.models import OutboxMessage
@@ -37,6 +40,15 @@ class RetryPolicy:
     def wait_after(self, attempts: int) -> timedelta:
         """Return the wait before the next try, after ``attempts`` failed ones (1 or more)."""
         return min(self.first_retry * 2 ** max(attempts - 1, 0), self.longest_wait)
+
+
+@dataclass(frozen=True)
+class OutboxRetention:
+    """How long delivered and given-up messages are kept before they are purged."""
+
+    keep_sent: timedelta = timedelta(days=30)
+    #: Longer: a failure is what someone may come looking for.
+    keep_failed: timedelta = timedelta(days=90)
 
 
 def new_event_id() -> str:
@@ -162,3 +174,43 @@ def record_failure(
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def purge_batch(
+    session: Session, *, now: datetime, retention: OutboxRetention, limit: int = 500
+) -> int:
+    """Delete up to ``limit`` messages sent more than ``keep_sent`` ago or given up more than
+    ``keep_failed`` ago; return how many. Flush, never commit: the caller commits each batch,
+    so no lock is held on many rows for long.
+
+    A given-up message's last try is its ``due_at``; a sent one went at or after its
+    ``due_at``, so both conditions also bound ``due_at`` and use the (status, due_at) index.
+    """
+    sent_before, failed_before = now - retention.keep_sent, now - retention.keep_failed
+    old = (
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                and_(
+                    OutboxMessage.status == SENT,
+                    OutboxMessage.due_at < sent_before,
+                    OutboxMessage.sent_at < sent_before,
+                ),
+                and_(OutboxMessage.status == FAILED, OutboxMessage.due_at < failed_before),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Another worker purging at the same moment takes other rows instead of waiting.
+        old = old.with_for_update(skip_locked=True)
+    ids = list(session.scalars(old))
+    if not ids:
+        return 0
+    session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status.in_((SENT, FAILED)))
+        .execution_options(synchronize_session=False)
+    )
+    return len(ids)

@@ -86,19 +86,19 @@ def note_failure(
     )
     # The account's owner is told by e-mail (through the outbox, sent by the worker) when
     # the login names an account; an unknown login gets nothing, and answers the same.
-    email = session.scalar(
-        select(User.email).where(func.lower(User.email) == typed, User.is_active)
-    )
-    if email is not None:
+    owner = session.execute(
+        select(User.email, User.language).where(func.lower(User.email) == typed, User.is_active)
+    ).one_or_none()
+    if owner is not None:
         outbox.enqueue(
             session,
             "email",
             {
-                "to": email,
+                "to": owner.email,
                 "template": "sign_in_throttled",
                 "failures": row.failures,
                 "wait_seconds": int(wait.total_seconds()),
-                "locale": "vi",
+                "locale": owner.language,
             },
             now=now,
         )

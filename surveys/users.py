@@ -20,7 +20,7 @@ from surveys import audit, mfa, sessions
 from surveys.accounts import hash_password
 from surveys.errors import InvalidTransition, NotFound, PermissionDenied, Reason, ValidationError
 from surveys.models import ApiToken, Office, Unit, User
-from surveys.models.account import ROLES
+from surveys.models.account import LANGUAGES, ROLES
 from surveys.passwords import check_password
 from surveys.tokens import hash_secret, new_secret
 
@@ -41,6 +41,7 @@ def user_facts(user: User) -> dict:
         if user.scope_unit
         else (user.scope_office.code if user.scope_office else None),
         "active": user.is_active,
+        "language": user.language,
     }
 
 
@@ -82,6 +83,7 @@ def invite_user(
     role: str,
     scope: str | None,
     name: str = "",
+    language: str = "vi",
     now: datetime,
 ) -> tuple[User, str]:
     """Create an account; return it with the secret of its one-time "choose a password" link."""
@@ -97,6 +99,8 @@ def invite_user(
     name = " ".join((name or "").split())
     if len(name) > 200:
         errors["name"] = Reason.TOO_LONG
+    if language not in LANGUAGES:
+        errors["language"] = Reason.UNKNOWN_LOCALE
     if not errors and session.scalar(select(User.id).where(User.email == email)):
         errors["email"] = Reason.ALREADY_USED
     if errors:
@@ -115,6 +119,7 @@ def invite_user(
         scope_unit=unit,
         scope_office=office,
         created_at=now,
+        language=language,
     )
     session.add(user)
     session.flush()
@@ -149,8 +154,9 @@ def update_user(
     name: str | None = None,
     active: bool | None = None,
     clear_scope: bool = False,
+    language: str | None = None,
 ) -> User:
-    """Change an account's role, scope, name, or switch it off (and back on).
+    """Change an account's role, scope, name, e-mail language, or switch it off (and back on).
 
     Switching it off, or changing its role or scope, ends its sessions at once (its tokens
     stop working while it is off: they answer only for an active user).
@@ -173,6 +179,10 @@ def update_user(
         raise ValidationError("Managers and viewers need a scope.", {"scope": Reason.REQUIRED})
     if name is not None:
         user.name = " ".join(name.split())[:200]
+    if language is not None:
+        if language not in LANGUAGES:
+            raise ValidationError("Unknown language.", {"language": Reason.UNKNOWN_LOCALE})
+        user.language = language
     if active is not None:
         if not active and user.id == actor.id:
             raise InvalidTransition(
@@ -202,6 +212,28 @@ def update_user(
             before=old,
             after=new,
         )
+    return user
+
+
+def set_language(session: Session, user: User, language: str, *, now: datetime) -> User:
+    """Choose the language of one's own e-mails (audited when it changes)."""
+    if language not in LANGUAGES:
+        raise ValidationError("Unknown language.", {"language": Reason.UNKNOWN_LOCALE})
+    if language == user.language:
+        return user
+    before = user.language
+    user.language = language
+    session.flush()
+    audit.record(
+        session,
+        user,
+        "user.language_changed",
+        now=now,
+        subject_type="user",
+        subject=user.email,
+        before={"language": before},
+        after={"language": language},
+    )
     return user
 
 

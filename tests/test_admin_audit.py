@@ -135,6 +135,7 @@ class TestEachChangeIsRecorded:
             "role": "viewer",
             "scope": "O1",
             "active": True,
+            "language": "vi",
         }
         lan = "lan@example.vn"
         user_id = db.scalar(select(User.id).where(User.email == lan))

@@ -79,13 +79,13 @@ def test_a_revoked_kiosk_or_a_switched_off_rule_raises_nothing(app, db, city, de
     assert all_alerts(db, "kiosk_silent") == []
 
 
-def _ratings(db, start, count, positive, *, step=timedelta(hours=2)):
+def _ratings(db, start, count, positive, *, step=timedelta(hours=2), target="COUNTR1"):
     """Store ``count`` ratings from ``start``, one every ``step``, the first ``positive`` happy."""
     for i in range(count):
         answers = {"overall": "satisfied"} if i < positive else {"overall": "not_satisfied"}
         submit_response(
             db,
-            ResponseInput(id=uuid.uuid4(), target_code="COUNTR1", answers=answers),
+            ResponseInput(id=uuid.uuid4(), target_code=target, answers=answers),
             now=start + i * step,
         )
     db.commit()
@@ -129,3 +129,131 @@ def test_the_schedule(app):
     assert jobs["kiosk_silent"]["minutes"] == 1
     assert (jobs["fall"]["trigger"], jobs["fall"]["hour"]) == ("cron", 6)
     assert jobs["fall"]["timezone"] == "Asia/Ho_Chi_Minh"
+
+
+# Rule 3's numbers, adjusted per unit or office on /admin/alerts -------------------------------
+
+
+@pytest.fixture()
+def admin_client(client, make_user, login):
+    from tests.conftest import PASSWORD
+
+    make_user("admin@example.vn", "admin", None)
+    login("admin@example.vn", PASSWORD)
+    return client
+
+
+def set_fall(client, place, **numbers):
+    """Adjust the fall rule through the administration page, as an administrator does."""
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client.get("/admin/alerts").get_data(as_text=True))
+    data = {"csrf_token": token, "place": place, "rule": "fall", "enabled": "on"}
+    answer = client.post(
+        "/admin/alerts",
+        data={**data, **{k: str(v) for k, v in numbers.items()}},
+        headers={"Accept-Language": "en"},
+    )
+    return answer
+
+
+def test_a_longer_baseline_reaches_older_ratings(app, db, city, admin_client):
+    now = MONDAY_9AM
+    # 90 % happy 10 to 12 weeks ago; nothing in the 8 weeks before the last 7 days.
+    _ratings(db, now - timedelta(weeks=12), 40, 36, step=timedelta(hours=12))
+    _ratings(db, now - timedelta(days=6), 20, 10)  # 50 %
+    checks = Checks(app, clock=Clock(now))
+    assert checks.falls() == 0  # the default 8 weeks hold no rating: nothing to compare
+    assert set_fall(admin_client, "O1", fall_baseline_weeks=13).status_code == 302
+    assert checks.falls() == 1
+    [alert] = all_alerts(db, "fall")
+    assert alert.figures["before"] == {"n": 40, "positive": 36, "weeks": 13}
+    checks.clock.now += timedelta(days=1)
+    assert checks.falls() == 0  # the same episode
+    assert len(all_alerts(db, "fall")) == 1
+
+
+def test_a_shorter_baseline_or_recent_window_leaves_ratings_out(app, db, city, admin_client):
+    now = MONDAY_9AM
+    # One rating a day from 62 to 23 days ago, 90 % happy; then 20 in the last 6 days, 50 %.
+    _ratings(db, now - timedelta(weeks=8, days=6), 40, 36, step=timedelta(days=1))
+    _ratings(db, now - timedelta(days=6), 20, 10, step=timedelta(hours=6))
+    assert set_fall(admin_client, "O1", fall_baseline_weeks=3).status_code == 302
+    # The 3 weeks before the last 7 days hold only 6 of the 40: below MIN_RESPONSES.
+    assert Checks(app, clock=Clock(now)).falls() == 0
+    assert set_fall(admin_client, "O1", fall_recent_days=2).status_code == 302
+    # The last 2 days hold 4 of the 20 (and the baseline is 8 weeks again): too few.
+    assert Checks(app, clock=Clock(now)).falls() == 0
+    assert all_alerts(db, "fall") == []
+    assert set_fall(admin_client, "O1").status_code == 302  # back to inherited numbers
+    assert Checks(app, clock=Clock(now)).falls() == 1
+
+
+def test_the_minimum_is_adjustable_both_ways(app, db, city, admin_client):
+    now = MONDAY_9AM
+    _ratings(db, now - timedelta(weeks=8, days=6), 40, 36, step=timedelta(days=1))  # 90 %
+    _ratings(db, now - timedelta(days=6), 6, 0)  # 6 unhappy: fewer than MIN_RESPONSES (10)
+    checks = Checks(app, clock=Clock(now))
+    assert checks.falls() == 0
+    assert set_fall(admin_client, "D1", fall_min_responses=5).status_code == 302  # the unit
+    assert checks.falls() == 1
+    [alert] = all_alerts(db, "fall")
+    assert alert.figures["minimum"] == 5
+    # The office asks for more than the unit: the fall no longer counts, and its episode ends.
+    assert set_fall(admin_client, "O1", fall_min_responses=30).status_code == 302
+    checks.clock.now += timedelta(hours=1)
+    assert checks.falls() == 0
+    assert all_alerts(db, "fall")[0].closed_at == checks.clock.now
+
+
+def test_numbers_are_inherited_field_by_field(db, city, admin_client):
+    set_fall(admin_client, "D1", fall_recent_days=3, fall_baseline_weeks=12, fall_min_responses=8)
+    set_fall(admin_client, "O1", fall_baseline_weeks=4)
+    found = alerts.rule_settings(db, city.office, "fall")
+    assert (found.fall_recent_days, found.fall_baseline_weeks, found.fall_min_responses) == (
+        3,
+        4,
+        8,
+    )
+    assert alerts.rule_settings_of_offices(db, "fall")[city.office.id] == found
+    other = alerts.rule_settings(db, city.other_office, "fall")
+    assert (other.fall_recent_days, other.fall_baseline_weeks, other.fall_min_responses) == (
+        7,
+        8,
+        None,
+    )
+
+
+def test_offices_on_their_own_and_on_the_default_windows_in_one_check(app, db, city, admin_client):
+    now = MONDAY_9AM
+    for target in ("COUNTR1", "COUNTR2"):
+        _ratings(
+            db, now - timedelta(weeks=8, days=6), 40, 36, step=timedelta(days=1), target=target
+        )
+        _ratings(db, now - timedelta(days=6), 20, 10, target=target)
+    # O1 looks back only 1 week before its last 7 days (6 ratings: too few); O2 keeps defaults.
+    set_fall(admin_client, "O1", fall_baseline_weeks=1)
+    assert Checks(app, clock=Clock(now)).falls() == 1
+    [alert] = all_alerts(db, "fall")
+    assert alert.office_id == city.other_office.id
+
+
+@pytest.mark.parametrize(
+    ("numbers", "field", "message"),
+    [
+        ({"fall_recent_days": "0"}, "fall_recent_days", "from 1 to 90"),
+        ({"fall_recent_days": "91"}, "fall_recent_days", "from 1 to 90"),
+        ({"fall_baseline_weeks": "105"}, "fall_baseline_weeks", "from 1 to 104"),
+        ({"fall_min_responses": "0"}, "fall_min_responses", "from 1 to 100000"),
+        ({"fall_baseline_weeks": "abc"}, "fall_baseline_weeks", "whole number"),
+        ({"fall_min_responses": "99999999999"}, "fall_min_responses", "whole number"),
+    ],
+)
+def test_numbers_out_of_range_are_form_errors(db, city, admin_client, numbers, field, message):
+    answer = set_fall(admin_client, "O1", **numbers)
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    error = page.split(f'id="e-{field}">', 1)[1].split("<", 1)[0]
+    assert message in error
+    assert 'aria-invalid="true"' in page
+    assert db.scalars(select(alerts.AlertRule)).all() == []

@@ -116,3 +116,46 @@ def test_0006_keeps_tokens_and_kiosks_working_and_downgrades(scratch_url):
     assert "session_version" in columns and "totp_secret" not in columns
     assert "user_session" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_0009_gives_existing_users_vietnamese_and_downgrades(scratch_url):
+    """Users already there keep receiving Vietnamese; rule adjustments keep their numbers and
+    inherit the fall rule's; the way back keeps the rows."""
+    upgrade(scratch_url, "0008")
+    engine = make_engine(scratch_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO user_account (id, email, name, password_hash, role, is_active, "
+                "created_at) VALUES (1, 'a@example.vn', '', 'x', 'admin', :yes, "
+                "'2026-01-01 00:00:00')"
+            ),
+            {"yes": True},
+        )
+        connection.execute(
+            text("INSERT INTO unit (id, code, name, path) VALUES (1, 'U', 'U', '/1/')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO alert_rule (id, unit_id, rule, is_enabled, burst_count) "
+                "VALUES (1, 1, 'burst', :yes, 6)"
+            ),
+            {"yes": True},
+        )
+    upgrade(scratch_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT language FROM user_account")).scalar() == "vi"
+        assert connection.execute(
+            text(
+                "SELECT burst_count, fall_recent_days, fall_baseline_weeks, fall_min_responses "
+                "FROM alert_rule"
+            )
+        ).one() == (6, None, None, None)
+    downgrade(scratch_url, "0008")
+    with engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("user_account")}
+        rule_columns = {c["name"] for c in inspect(connection).get_columns("alert_rule")}
+        assert connection.execute(text("SELECT count(*) FROM user_account")).scalar() == 1
+        assert connection.execute(text("SELECT burst_count FROM alert_rule")).scalar() == 6
+    assert "language" not in columns and "fall_recent_days" not in rule_columns
+    engine.dispose()

@@ -34,6 +34,7 @@ from kiosk.auth import (
     session_secret,
 )
 from kiosk.database import get_session
+from kiosk.i18n import LANGUAGE_CHOICES
 from kiosk.messages import field_message
 from kiosk.settings import settings
 from surveys import accounts, mfa, sessions, users
@@ -61,6 +62,12 @@ class TokenForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """Only the CSRF token."""
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(
+        _l("Language of the e-mails I receive"), choices=lambda: LANGUAGE_CHOICES
+    )
 
 
 RevokeForm = ActionForm
@@ -113,6 +120,7 @@ def _page(
     new_token: str | None = None,
     status: int = 200,
     sessions_form: ConfirmPasswordForm | None = None,
+    language_form: LanguageForm | None = None,
 ):
     user = current_user()
     db = get_session()
@@ -132,6 +140,7 @@ def _page(
             ),
             this_session_id=current_session().id,
             sessions_form=sessions_form or ConfirmPasswordForm(),
+            language_form=language_form or LanguageForm(language=user.language),
             max_days=settings().api_token_max_lifetime.days,
         ),
         status,
@@ -142,6 +151,18 @@ def _page(
 @login_required
 def index():
     return _page()
+
+
+@bp.post("/language")
+@login_required
+def set_language():
+    """Choose the language of one's own e-mails (alerts, weekly digest, security notices)."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return _page(language_form=form, status=400)
+    users.set_language(get_session(), current_user(), form.language.data, now=utcnow())
+    flash(_("The language of your e-mails is saved."))
+    return redirect(url_for(".index"))
 
 
 @bp.post("/tokens")

@@ -13,6 +13,8 @@ from surveys.models.org import Office, Unit
 ROLES = ("admin", "manager", "viewer")
 #: What an API token may do: read, read and mint tickets, or everything its owner may.
 TOKEN_SCOPES = ("read", "read+tickets", "admin")
+#: The languages a user may receive e-mail in.
+LANGUAGES = ("vi", "en")
 
 
 class User(Base):
@@ -29,6 +31,8 @@ class User(Base):
     scope_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The language of the e-mails the user receives (alerts, digest, security notices).
+    language: Mapped[str] = mapped_column(String(8), default="vi", server_default="vi")
     #: The base32 key of the user's authenticator app (TOTP), once enrolment began; it
     #: counts only from ``totp_enabled_at`` on.
     totp_secret: Mapped[str | None] = mapped_column(String(64))

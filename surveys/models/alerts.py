@@ -90,6 +90,12 @@ class AlertRule(Base):
     burst_count: Mapped[int | None]
     #: Burst: the window, in minutes.
     burst_minutes: Mapped[int | None]
+    #: Fall: the recent period compared, in days (the last N days before the check).
+    fall_recent_days: Mapped[int | None]
+    #: Fall: the baseline it is compared with, in weeks (those just before the recent period).
+    fall_baseline_weeks: Mapped[int | None]
+    #: Fall: the ratings needed on each side; None all the way up means MIN_RESPONSES.
+    fall_min_responses: Mapped[int | None]
 
 
 class Alert(Base):

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from kiosk.auth import admin_required, current_user
 from kiosk.database import get_session
+from kiosk.i18n import LANGUAGE_CHOICES
 from kiosk.messages import field_message
 from kiosk.settings import settings
 from kiosk.views.admin.org import _errors_into
@@ -44,6 +45,9 @@ class UserForm(FlaskForm):
     # A callable: WTForms 3.3 deprecates a list of tuples given here (not one set later).
     role = SelectField(_l("Role"), choices=lambda: ROLE_CHOICES)
     scope = SelectField(_l("Scope"), validators=[Optional()])
+    language = SelectField(
+        _l("Language of the e-mails they receive"), choices=lambda: LANGUAGE_CHOICES, default="vi"
+    )
 
 
 class ActionForm(FlaskForm):
@@ -86,6 +90,7 @@ def index():
                 name=form.name.data or "",
                 role=form.role.data,
                 scope=form.scope.data or None,
+                language=form.language.data,
                 now=utcnow(),
             )
         except DomainError as error:
@@ -115,7 +120,13 @@ def edit(user_id: int):
         if found.scope_unit
         else (found.scope_office.code if found.scope_office else "")
     )
-    form = UserForm(email=found.email, name=found.name, role=found.role, scope=scope)
+    form = UserForm(
+        email=found.email,
+        name=found.name,
+        role=found.role,
+        scope=scope,
+        language=found.language,
+    )
     form.scope.choices = _scope_choices(db)
     if form.validate_on_submit():
         try:
@@ -127,6 +138,7 @@ def edit(user_id: int):
                 scope=form.scope.data or None,
                 clear_scope=not form.scope.data,
                 name=form.name.data or "",
+                language=form.language.data,
                 now=utcnow(),
             )
         except DomainError as error:
