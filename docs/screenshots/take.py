@@ -180,6 +180,17 @@ def main() -> None:
                 phone.wait_for_load_state("networkidle")
                 phone.screenshot(path=str(HERE / "phone-more.png"), full_page=True)
                 print(f"  docs/screenshots/phone-more.png  ← /s/{code}/more after one tap")
+
+                # Another phone, unhappy: the thank-you offers a call-back.
+                unhappy = browser.new_page(**PHONE, locale="vi-VN", java_script_enabled=False)
+                unhappy.goto(f"{base}/s/{code}", wait_until="networkidle")
+                unhappy.locator("button.choice[value='not_satisfied']").click()
+                unhappy.wait_for_url(f"{base}/s/{code}/more")
+                unhappy.locator("p.finish a").click()
+                unhappy.wait_for_url(f"{base}/s/{code}/thanks")
+                unhappy.wait_for_load_state("networkidle")
+                unhappy.screenshot(path=str(HERE / "phone-callback.png"), full_page=True)
+                print(f"  docs/screenshots/phone-callback.png  ← /s/{code}/thanks, unhappy")
                 browser.close()
         finally:
             server.terminate()
