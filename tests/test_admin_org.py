@@ -182,6 +182,14 @@ class TestWhoMayDoWhat:
             assert post(client, path, data).status_code == 403, path
         assert snapshot(db) == before
 
+    def test_a_malformed_retire_form_retires_nothing(self, client, db, city):
+        sign_in(client, db, "admin")
+        before = snapshot(db)
+        for data in ({"active": "yes"}, {"active": ""}, {}):
+            for path in ("/admin/org/offices/O1/active", "/admin/org/counters/O1-Q1/active"):
+                assert post(client, path, data).status_code == 400, (path, data)
+        assert snapshot(db) == before
+
     def test_the_tree_shows_only_the_scope(self, client, db, city):
         sign_in(client, db, "unit_manager")
         html = page_text(client.get("/admin/org?lang=en"))

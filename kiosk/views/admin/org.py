@@ -242,6 +242,9 @@ def _set_active(change, redirect_to: str, **kwargs):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    # "1" reactivates and "0" retires; anything else is a malformed form, never a retirement.
+    if request.form.get("active") not in ("0", "1"):
+        abort(400)
     active = request.form.get("active") == "1"
     try:
         place = change(active=active, now=utcnow())
