@@ -81,6 +81,7 @@ export async function openQueue(onError) {
       dropLocal(id);
     },
     async reject(item) {
+      delete item.payload.callback; // no contact kept
       if (db) {
         await run(db, [OUTBOX, REJECTED], "readwrite", (store) => {
           store(REJECTED).put(item);

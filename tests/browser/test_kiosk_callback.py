@@ -126,3 +126,38 @@ def test_a_happy_citizen_is_not_asked(live_server, page, db, city):
     expect(page.locator(".thanks-screen .add-comment")).to_be_visible()
     page.wait_for_timeout(500)
     expect(page.locator(".callback")).to_have_count(0)
+
+
+REJECTED = """async () => {
+  const db = await new Promise((ok) => {
+    const r = indexedDB.open('hailong');
+    r.onsuccess = () => ok(r.result);
+  });
+  const items = await new Promise((ok) => {
+    const r = db.transaction('rejected').objectStore('rejected').getAll();
+    r.onsuccess = () => ok(r.result);
+  });
+  db.close();
+  return JSON.stringify(items) + (localStorage.getItem('hailong.rejected') || '');
+}"""
+
+
+def test_a_rating_refused_for_good_keeps_no_contact_on_the_tablet(live_server, page, db, city):
+    pair_kiosk(page, live_server, db)
+    page.route(
+        "**/api/v1/responses",
+        lambda route: route.fulfill(
+            status=422,
+            content_type="application/json",
+            body='{"error": {"code": "conflict", "message": "A different response."}}',
+        ),
+    )
+    unhappy_rating(page)
+    ask_for_a_call_back(page, "0912 345 678")
+    page.clock.run_for(DONE_MS)
+    expect_reset(page)
+
+    assert wait_for_queue(page, 0)["rejected"] == 1
+    kept = page.evaluate(REJECTED)
+    assert "not_satisfied" in kept  # the rating is kept aside for staff
+    assert "callback" not in kept and "345" not in kept
