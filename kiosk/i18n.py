@@ -1,4 +1,6 @@
-"""Language choice: ?lang= (remembered in a cookie), then Accept-Language, then Vietnamese."""
+"""Language choice: ?lang= (remembered in a cookie), then the signed-in user's own language
+(their account page; not for the JSON API, which follows Accept-Language), then
+Accept-Language, then Vietnamese."""
 
 from __future__ import annotations
 
@@ -25,9 +27,19 @@ def select_locale() -> str:
     remembered = request.cookies.get(LANG_COOKIE)
     if remembered in languages:
         return remembered
+    # Only once the view has looked the user up: choosing a language never costs a query, and
+    # an error page (the database down) still renders.
+    user = g.get("user")
+    if user is not None and user.language in languages and not request.path.startswith("/api/"):
+        return user.language
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+def remember(lang: str) -> None:
+    """Keep ``lang`` in this browser's cookie (a user just chose it on their account page)."""
+    g.remember_lang = lang
 
 
 def remember_language(response: Response) -> Response:

@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,6 +25,7 @@ from werkzeug.security import check_password_hash
 from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from kiosk import i18n
 from kiosk.auth import (
     begin_session,
     current_session,
@@ -156,12 +158,15 @@ def index():
 @bp.post("/language")
 @login_required
 def set_language():
-    """Choose the language of one's own e-mails (alerts, weekly digest, security notices)."""
+    """Choose one's own language: of the pages once signed in, and of one's e-mails (alerts,
+    weekly digest, security notices)."""
     form = LanguageForm()
     if not form.validate_on_submit():
         return _page(language_form=form, status=400)
     users.set_language(get_session(), current_user(), form.language.data, now=utcnow())
-    flash(_("The language of your e-mails is saved."))
+    i18n.remember(form.language.data)
+    with force_locale(form.language.data):
+        flash(_("Your language is saved: the pages and your e-mails use it."))
     return redirect(url_for(".index"))
 
 
