@@ -148,17 +148,28 @@ def _csv_table(content: bytes) -> list[list[str]]:
 
 
 def _xlsx_table(content: bytes) -> list[list[Any]]:
+    """Read the first sheet. openpyxl parses its XML through defusedxml (a dependency), so a
+    workbook carrying XML entities (billion laughs) is refused rather than expanded; the sheet
+    is read lazily and no further than the row limit allows."""
     from openpyxl import load_workbook
 
+    unreadable = ImportError("The file is not a readable XLSX workbook.", {"file": Reason.INVALID})
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise ImportError(
-            "The file is not a readable XLSX workbook.", {"file": Reason.INVALID}
-        ) from None
+        raise unreadable from None
     try:
-        sheet = book.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        table = []
+        # The header, MAX_ROWS rows and one more to say "too many"; blank lines count here.
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            table.append(list(row))
+            if len(table) > 2 * MAX_ROWS + 1:
+                raise ImportError("The file has too many rows.", {"file": Reason.TOO_LONG})
+        return table
+    except ImportError:
+        raise
+    except Exception:  # entities refused by defusedxml, a damaged sheet
+        raise unreadable from None
     finally:
         book.close()
 

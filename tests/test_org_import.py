@@ -195,6 +195,45 @@ class TestFormats:
         assert message in re.search(r'<p class="error" id="e-file">(.*?)</p>', html).group(1)
         assert db.scalar(select(func.count()).select_from(OrgImport)) == 0
 
+    def test_a_workbook_carrying_an_xml_entity_bomb_is_refused_not_expanded(
+        self, client, db, admin
+    ):
+        """Billion laughs: nine levels of ten, 10⁹ "lol"s if expanded (openpyxl through
+        defusedxml refuses any entity declaration)."""
+        import zipfile
+
+        import openpyxl.xml
+
+        assert openpyxl.xml.DEFUSEDXML
+        levels = ['<!ENTITY lol0 "lol">'] + [
+            f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+        ]
+        bomb = io.BytesIO()
+        with (
+            zipfile.ZipFile(io.BytesIO(to_xlsx(DISTRICT))) as good,
+            zipfile.ZipFile(bomb, "w") as bad,
+        ):
+            for item in good.infolist():
+                data = good.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    text = data.decode()
+                    head, _, rest = text.partition("?>")
+                    doctype = "<!DOCTYPE worksheet [" + "".join(levels) + "]>"
+                    text = head + "?>" + doctype + rest.replace(">unit<", ">&lol9;<", 1)
+                    data = text.encode()
+                bad.writestr(item, data)
+        response = post(
+            client,
+            "/admin/import/upload?lang=en",
+            {"file": (io.BytesIO(bomb.getvalue()), "bomb.xlsx")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 400
+        assert "not valid" in re.search(
+            r'<p class="error" id="e-file">(.*?)</p>', page_text(response)
+        ).group(1)
+        assert db.scalar(select(func.count()).select_from(OrgImport)) == 0
+
     def test_no_file_is_a_form_error(self, client, db, admin):
         response = post(client, "/admin/import/upload", {})
         assert response.status_code == 400 and 'class="error"' in page_text(response)
