@@ -359,6 +359,29 @@ def end_sessions_of(session: Session, actor: User, email: str, *, now: datetime)
     return count
 
 
+def end_sessions_in_scope(
+    session: Session, actor: User, *, now: datetime, keep_secret: str | None
+) -> int:
+    """An administrator signs every account of their scope out of every browser at once (a
+    leaked password list, a shared computer found signed in): all but their own present
+    session. API tokens are left as they are (revoked one by one). Audited; return how many."""
+    _require_admin(actor)
+    ended = 0
+    for user in users_in_scope(session, actor):
+        keep = keep_secret if user.id == actor.id else None
+        ended += sessions.end_all_sessions(session, user, now=now, keep_secret=keep)
+    audit.record(
+        session,
+        actor,
+        "user.sessions_ended_in_scope",
+        now=now,
+        subject_type="scope",
+        subject=user_facts(actor)["scope"] or "city",
+        after={"sessions": ended},
+    )
+    return ended
+
+
 def users_in_scope(session: Session, actor: User) -> list[User]:
     """Return the accounts an administrator manages, by email."""
     _require_admin(actor)

@@ -348,3 +348,57 @@ class TestOwnTokens:
         response = client.get("/account")
         assert response.status_code == 302 and "/login" in response.headers["Location"]
         assert post(client, "/account/tokens", {"label": "x"}).status_code == 302
+
+
+class TestSignEveryoneOut:
+    """After an incident an administrator ends every session of their scope at once."""
+
+    def test_everyone_in_scope_is_signed_out_but_the_administrator_here(self, app, db, city):
+        office_manager, outsider, admin = app.test_client(), app.test_client(), app.test_client()
+        sign_in(office_manager, db, "office_manager")  # O1, within D1
+        sign_in(outsider, db, "viewer")  # O1 too
+        sign_in(admin, db, "unit_admin")  # D1
+        other_unit = accounts_in_other_unit(db)
+        elsewhere = app.test_client()
+        login(elsewhere, other_unit)
+        page = page_text(admin.get("/admin/users?lang=en"))
+        assert "Sign everyone out" in page and 'name="confirm"' in page
+
+        refused = post(admin, "/admin/users/sessions/end", {})
+        assert refused.status_code == 400 and 'id="e-confirm"' in page_text(refused)
+        assert office_manager.get("/dashboard").status_code == 200
+
+        answer = post(admin, "/admin/users/sessions/end", {"confirm": "y"})
+
+        assert answer.status_code == 302
+        for signed_out in (office_manager, outsider):
+            assert signed_out.get("/dashboard").status_code == 302  # to the sign-in page
+        assert admin.get("/admin/users").status_code == 200  # still signed in here
+        assert elsewhere.get("/dashboard").status_code == 200  # outside the scope
+        [entry] = audit_entries(db, "user.sessions_ended_in_scope")
+        assert entry.after == {"sessions": 2} and entry.subject == "D1"
+
+    @pytest.mark.parametrize("role", ["unit_manager", "office_manager", "viewer", "anonymous"])
+    def test_only_administrators(self, client, db, city, role):
+        sign_in(client, db, role)
+        answer = post(client, "/admin/users/sessions/end", {"confirm": "y"})
+        assert answer.status_code in (302, 403)
+        if role != "anonymous":
+            assert answer.status_code == 403
+        assert audit_entries(db, "user.sessions_ended_in_scope") == []
+
+
+def accounts_in_other_unit(db):
+    from surveys import accounts
+
+    user = accounts.create_user(db, "d2.manager@example.vn", PASSWORD, "manager", scope_code="D2")
+    db.commit()
+    return user
+
+
+def login(client, user) -> None:
+    page = page_text(client.get("/login"))
+    answer = client.post(
+        "/login", data={"csrf_token": csrf_token(page), "email": user.email, "password": PASSWORD}
+    )
+    assert answer.status_code == 302

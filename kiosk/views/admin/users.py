@@ -16,10 +16,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from kiosk.auth import admin_required, current_user
+from kiosk.auth import admin_required, current_user, session_secret
 from kiosk.database import get_session
 from kiosk.i18n import LANGUAGE_CHOICES
 from kiosk.messages import field_message
@@ -97,15 +97,23 @@ def index():
             _errors_into(form, error)
         else:
             return _link_page(user, secret, "new")
-    return (
-        render_template(
-            "admin/users/index.html",
-            users=users.users_in_scope(db, current_user()),
-            form=form,
-            action=ActionForm(),
-        ),
-        400 if form.errors or form.form_errors else 200,
+    return _index_page(form=form, status=400 if form.errors or form.form_errors else 200)
+
+
+def _index_page(*, form: UserForm | None = None, end_all: EndAllForm | None = None, status=200):
+    """The list of accounts, the form to add one, and the "sign everyone out" form."""
+    db = get_session()
+    if form is None:
+        form = UserForm(formdata=None)
+        form.scope.choices = _scope_choices(db)
+    page = render_template(
+        "admin/users/index.html",
+        users=users.users_in_scope(db, current_user()),
+        form=form,
+        action=ActionForm(),
+        end_all=end_all or EndAllForm(formdata=None),
     )
+    return page, status
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -209,6 +217,29 @@ def end_sessions(user_id: int):
     users.end_sessions_of(db, current_user(), found.email, now=utcnow())
     flash(_("%(email)s was signed out everywhere.", email=found.email))
     return redirect(url_for(".edit", user_id=found.id))
+
+
+class EndAllForm(FlaskForm):
+    """Sign every account of the scope out: ticked on purpose."""
+
+    confirm = BooleanField(
+        _l("I understand: everyone in my scope must sign in again; I stay signed in here."),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )
+
+
+@bp.post("/sessions/end")
+@admin_required
+def end_all_sessions():
+    """Sign every account of the scope out of every browser at once (an incident)."""
+    form = EndAllForm()
+    if not form.validate_on_submit():
+        return _index_page(end_all=form, status=400)
+    count = users.end_sessions_in_scope(
+        get_session(), current_user(), now=utcnow(), keep_secret=session_secret()
+    )
+    flash(_("Everyone in your scope was signed out: %(count)s sessions ended.", count=count))
+    return redirect(url_for(".index"))
 
 
 @bp.post("/<int:user_id>/password")
