@@ -66,6 +66,7 @@ class Reason(StrEnum):
     NOT_EARLIER = "not_earlier"  # a follow-up follows an earlier question that has choices
     UNREACHABLE = "unreachable"  # no answer of the question it follows opens the follow-up
     TEXT_HAS_CHOICES = "text_has_choices"
+    SHARED_CODE = "shared_code"  # a unit and an office (which share one space of codes)
     ONE_ONLY = "one_only"  # one way to be reached: a phone number or an e-mail, not both
     INVALID = "invalid"
 

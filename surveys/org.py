@@ -232,6 +232,15 @@ def _changed(before: dict, after: dict) -> bool:
 # Units -----------------------------------------------------------------------------------
 
 
+def is_place_code_taken(session: Session, code: str) -> bool:
+    """Whether a unit or an office has ``code``: the two share one space of codes, since a
+    user's scope and an alert rule name "a unit or an office" by its code alone."""
+    return (
+        session.scalar(select(Unit.id).where(Unit.code == code)) is not None
+        or session.scalar(select(Office.id).where(Office.code == code)) is not None
+    )
+
+
 def create_unit(
     session: Session, actor: User, *, code: str, name: str, parent: str | None, now: datetime
 ) -> Unit:
@@ -245,7 +254,7 @@ def create_unit(
         parent_unit = session.scalar(select(Unit).where(Unit.code == normalise_code(parent)))
         if parent_unit is None:
             errors["parent"] = Reason.UNKNOWN_CODE
-    if not errors and session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
+    if not errors and is_place_code_taken(session, code):
         errors["code"] = Reason.ALREADY_USED
     raise_first(errors, "The unit cannot be created.")
     if parent_unit is None and (actor.scope_unit_id or actor.scope_office_id):
@@ -400,7 +409,7 @@ def create_office(
     unit = session.scalar(select(Unit).where(Unit.code == normalise_code(parent)))
     if unit is None:
         errors["parent"] = Reason.UNKNOWN_CODE if parent else Reason.REQUIRED
-    if not errors and session.scalar(select(Office.id).where(Office.code == code)) is not None:
+    if not errors and is_place_code_taken(session, code):
         errors["code"] = Reason.ALREADY_USED
     raise_first(errors, "The office cannot be created.")
     opening_hours = parse_hours(hours) if hours is not None else list(DEFAULT_HOURS)

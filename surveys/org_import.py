@@ -203,6 +203,11 @@ def plan_import(session: Session, actor: User | None, rows: list[Row]) -> Plan:
         if code in in_file[row.type]:
             problem(Problem(row.number, "code", Reason.ALREADY_USED, row.code))
             continue
+        # Units and offices share one space of codes (a scope or an alert rule names either).
+        other = {"unit": "office", "office": "unit"}.get(row.type)
+        if other and (code in in_file[other] or code in existing[other]):
+            problem(Problem(row.number, "code", Reason.SHARED_CODE, row.code))
+            continue
         in_file[row.type][code] = row
         if not row.name:
             problem(Problem(row.number, "name", Reason.REQUIRED))

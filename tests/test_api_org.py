@@ -192,9 +192,10 @@ class TestUnits:
         )
         assert response.status_code == 404
         assert response.json["error"]["fields"] == {"parent": "unknown_code"}
-        response = call("admin", "POST", "/api/v1/units", json={"code": "D1", "name": "x"})
-        assert response.status_code == 409
-        assert response.json["error"]["fields"] == {"code": "already_used"}
+        for taken in ("D1", "O1"):  # a unit's code, an office's
+            response = call("admin", "POST", "/api/v1/units", json={"code": taken, "name": "x"})
+            assert response.status_code == 409
+            assert response.json["error"]["fields"] == {"code": "already_used"}
         call("admin", "POST", "/api/v1/units", json={"code": "P1", "name": "x", "parent": "D1"})
         for code, parent in (("D1", "D1"), ("D1", "P1"), ("ROOT", "P1")):
             response = call("admin", "PATCH", f"/api/v1/units/{code}", json={"parent": parent})
@@ -317,6 +318,8 @@ class TestOffices:
             ),
             ({"code": "O3", "name": "x", "parent": "NOPE"}, 404, {"parent": "unknown_code"}),
             ({"code": "O1", "name": "x", "parent": "D1"}, 409, {"code": "already_used"}),
+            # Units and offices share one space of codes (scopes, alert rules name either).
+            ({"code": "D2", "name": "x", "parent": "D1"}, 409, {"code": "already_used"}),
         ],
     )
     def test_refused_bodies(self, call, db, body, status, fields):

@@ -318,6 +318,8 @@ BAD = [
     ["office", "O4", "Một cửa 4", "D1", "Mars/Olympus", ""],  # row 10: unknown time zone
     ["officer", "CB4", "Lê Bốn", "", "", ""],  # row 11: no parent
     ["counter", "A B", "Quầy", "O3", "", ""],  # row 12: a code that is not one
+    ["office", "D2", "Một cửa D2", "D1", "", ""],  # row 13: a unit's code
+    ["unit", "O1", "Đơn vị O1", "D1", "", ""],  # row 14: an office's code
 ]
 BAD_PROBLEMS = [
     (2, "parent", "no such parent in the file or the city"),
@@ -330,6 +332,8 @@ BAD_PROBLEMS = [
     (10, "timezone", "not valid"),
     (11, "parent", "missing"),
     (12, "code", "not valid"),
+    (13, "code", "a unit and an office cannot share a code"),
+    (14, "code", "a unit and an office cannot share a code"),
 ]
 
 

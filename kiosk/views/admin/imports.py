@@ -48,6 +48,7 @@ PROBLEMS = {
     "required": _l("missing"),
     "too_long": _l("too long"),
     "already_used": _l("the same code twice in the file"),
+    "shared_code": _l("a unit and an office cannot share a code"),
     "unknown_code": _l("no such parent in the file or the city"),
     "cycle": _l("a unit placed under itself"),
     "not_asked": _l("only for offices; leave it empty"),
