@@ -1,6 +1,5 @@
-"""Language choice: ?lang= (remembered in a cookie), then the signed-in user's own language
-(their account page; not for the JSON API, which follows Accept-Language), then
-Accept-Language, then Vietnamese."""
+"""Language choice: ?lang= (remembered in a cookie; also set when a user saves their language
+on their account page), then Accept-Language, then Vietnamese."""
 
 from __future__ import annotations
 
@@ -27,11 +26,6 @@ def select_locale() -> str:
     remembered = request.cookies.get(LANG_COOKIE)
     if remembered in languages:
         return remembered
-    # Only once the view has looked the user up: choosing a language never costs a query, and
-    # an error page (the database down) still renders.
-    user = g.get("user")
-    if user is not None and user.language in languages and not request.path.startswith("/api/"):
-        return user.language
     return (
         request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )

@@ -158,15 +158,15 @@ def index():
 @bp.post("/language")
 @login_required
 def set_language():
-    """Choose one's own language: of the pages once signed in, and of one's e-mails (alerts,
-    weekly digest, security notices)."""
+    """Choose one's own language: of one's e-mails (alerts, weekly digest, security notices),
+    and of the pages in this browser."""
     form = LanguageForm()
     if not form.validate_on_submit():
         return _page(language_form=form, status=400)
     users.set_language(get_session(), current_user(), form.language.data, now=utcnow())
     i18n.remember(form.language.data)
     with force_locale(form.language.data):
-        flash(_("Your language is saved: the pages and your e-mails use it."))
+        flash(_("Your language is saved: your e-mails and this browser use it."))
     return redirect(url_for(".index"))
 
 
