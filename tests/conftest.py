@@ -21,6 +21,7 @@ from surveys.defaults import OFFICE_CULTURE, QUICK, ensure_default_surveys
 from surveys.models import Counter, Office, Officer, Target, Unit
 from surveys.schema import upgrade
 from surveys.targets import TARGETS
+from tests.receivers import SmtpServer
 
 PASSWORD = "correct horse battery"
 
@@ -108,6 +109,22 @@ def make_app(database_url: str, **overrides):
 @pytest.fixture(scope="session")
 def app(database_url):
     app = make_app(database_url)
+    yield app
+    app.extensions["hailong.engine"].dispose()
+
+
+@pytest.fixture()
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free port, holding what it receives."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def mail_app(database_url, smtp):
+    """An app whose e-mail goes to the ``smtp`` server."""
+    app = make_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
     yield app
     app.extensions["hailong.engine"].dispose()
 

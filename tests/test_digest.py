@@ -7,14 +7,12 @@ import re
 import uuid
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from kiosk.worker import Checks, Worker
 from surveys.models import DigestOptOut, OutboxMessage
 from surveys.responses import ResponseInput, submit_response
-from tests.conftest import csrf_token, make_app
-from tests.receivers import SmtpServer
+from tests.conftest import csrf_token
 
 #: Monday 30 November 2026, 07:00 in Hanoi.
 MONDAY_7AM = datetime(2026, 11, 30, 0, 0)
@@ -37,20 +35,6 @@ def _ratings(db, start, count, positive, target="COUNTR1"):
             now=start + i * timedelta(hours=3),
         )
     db.commit()
-
-
-@pytest.fixture()
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture()
-def mail_app(database_url, smtp):
-    app = make_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
-    yield app
-    app.extensions["hailong.engine"].dispose()
 
 
 def digests(db):

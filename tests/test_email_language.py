@@ -13,26 +13,11 @@ from kiosk.worker import Checks, Worker
 from surveys.models import OutboxMessage, User
 from surveys.responses import ResponseInput, submit_response
 from tests.admin_support import audit_entries, page_text, post, sign_in
-from tests.conftest import PASSWORD, make_app
-from tests.receivers import SmtpServer
+from tests.conftest import PASSWORD
 
 HARASSED = {"overall": "very_dissatisfied", "reasons": ["harassment"]}
 #: Monday 30 November 2026, 07:00 in Hanoi.
 MONDAY_7AM = datetime(2026, 11, 30, 0, 0)
-
-
-@pytest.fixture()
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture()
-def mail_app(database_url, smtp):
-    app = make_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
-    yield app
-    app.extensions["hailong.engine"].dispose()
 
 
 def language_of(db, email):

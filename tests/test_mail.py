@@ -11,31 +11,15 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from kiosk.worker import Worker
 from surveys import outbox
 from surveys.db import utcnow
 from surveys.models import OutboxMessage
-from tests.conftest import make_app
 from tests.receivers import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture()
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture()
-def mail_app(database_url, smtp):
-    app = make_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
-    yield app
-    app.extensions["hailong.engine"].dispose()
 
 
 def test_a_test_mail_reaches_the_smtp_server_in_vietnamese(mail_app, smtp):
