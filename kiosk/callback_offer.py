@@ -10,8 +10,10 @@ rating and the thank-you. The kiosk sends the same request inside the rating its
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
-from flask import request, session
+from flask import flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -122,12 +124,24 @@ def ask(response_id: uuid.UUID) -> dict[str, str] | None:
     return None
 
 
-def confirmation() -> str:
-    """What the citizen reads once the case is open."""
-    return _(
-        "Thank you. The office will contact you within %(days)s working days.",
-        days=settings().cases.due_working_days,
+def answer(code: str, *, thanks_endpoint: str, page: Callable[[str, dict], Any]):
+    """Handle the thank-you page's call-back form: open the case and go back to the thank-you
+    with a confirmation, or render ``page(code, errors)``. Without an offer due (another phone,
+    too late, asked already) it only goes back."""
+    back = redirect(url_for(thanks_endpoint, code=code))
+    response_id = offered(code)
+    if response_id is None:
+        return back
+    errors = ask(response_id)
+    if errors:
+        return page(code, errors)
+    flash(
+        _(
+            "Thank you. The office will contact you within %(days)s working days.",
+            days=settings().cases.due_working_days,
+        )
     )
+    return back
 
 
 def context(code: str, *, office_id: int | None, errors: dict | None = None) -> dict:

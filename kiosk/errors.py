@@ -48,16 +48,20 @@ def domain_status(error: DomainError) -> int:
     return next((s for cls, s in DOMAIN_STATUS.items() if isinstance(error, cls)), 400)
 
 
-def json_error(status: int, code: str, message: str | None = None, fields: dict | None = None):
-    """Return the JSON error of the contract: {"error": {"code", "message", "fields"}}."""
-    body = {
+def error_body(code: str, message: str | None = None, fields: dict | None = None) -> dict:
+    """Return the error of the contract: {"error": {"code", "message", "fields"}}."""
+    return {
         "error": {
             "code": code,
             "message": message or error_message(code),
             "fields": fields or {},
         }
     }
-    return jsonify(body), status
+
+
+def json_error(status: int, code: str, message: str | None = None, fields: dict | None = None):
+    """Return the JSON error answer of the contract."""
+    return jsonify(error_body(code, message, fields)), status
 
 
 def wants_json() -> bool:

@@ -12,7 +12,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    flash,
     redirect,
     render_template,
     request,
@@ -314,14 +313,7 @@ def thanks(code: str):
 @bp.post("/<code>/callback")
 def callback(code: str):
     """The thank-you page's call-back form: open a case, or show the form's problems."""
-    response_id = callback_offer.offered(code)
-    if response_id is None:
-        return redirect(url_for("phone.thanks", code=code))
-    errors = callback_offer.ask(response_id)
-    if errors:
-        return _thanks_page(code, errors)
-    flash(callback_offer.confirmation())
-    return redirect(url_for("phone.thanks", code=code))
+    return callback_offer.answer(code, thanks_endpoint="phone.thanks", page=_thanks_page)
 
 
 def _printable_target(code: str):

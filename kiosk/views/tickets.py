@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from kiosk import callback_offer
@@ -133,11 +133,4 @@ def thanks(code: str):
 @bp.post("/t/<code>/callback")
 def callback(code: str):
     """The call-back form of a ticket's thank-you page (see kiosk/callback_offer.py)."""
-    response_id = callback_offer.offered(code)
-    if response_id is None:
-        return redirect(url_for("tickets.thanks", code=code))
-    errors = callback_offer.ask(response_id)
-    if errors:
-        return _thanks_page(code, errors)
-    flash(callback_offer.confirmation())
-    return redirect(url_for("tickets.thanks", code=code))
+    return callback_offer.answer(code, thanks_endpoint="tickets.thanks", page=_thanks_page)

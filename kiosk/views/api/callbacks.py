@@ -15,8 +15,22 @@ from kiosk.views.api.schemas import CallbackBody, CreatedId, parse
 from surveys import cases
 from surveys.db import utcnow
 from surveys.errors import NotFound
+from surveys.models import CallbackCase
 
 bp = Blueprint("api_callbacks", __name__, url_prefix="/api/v1")
+
+
+def open_case(db, response_id: uuid.UUID, body: CallbackBody) -> CallbackCase:
+    """Open the case a call-back request asks for (alone, or inside the rating it follows)."""
+    return cases.open_case(
+        db,
+        response_id,
+        phone=body.phone,
+        email=body.email,
+        consent=body.consent,
+        now=utcnow(),
+        policy=settings().cases,
+    )
 
 
 @operation(
@@ -43,15 +57,7 @@ def create(response_id: str):
         rating = uuid.UUID(response_id)
     except ValueError:
         raise NotFound("No such response.") from None
-    case = cases.open_case(
-        get_session(),
-        rating,
-        phone=body.phone,
-        email=body.email,
-        consent=body.consent,
-        now=utcnow(),
-        policy=settings().cases,
-    )
+    case = open_case(get_session(), rating, body)
     response = jsonify({"id": case.id})
     response.status_code = 201
     return response

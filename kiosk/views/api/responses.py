@@ -8,13 +8,14 @@ from kiosk import phone_window
 from kiosk.auth import device_credential
 from kiosk.boundary import read_json
 from kiosk.database import get_session
-from kiosk.messages import error_message
+from kiosk.errors import error_body
 from kiosk.ratelimit import over_ceiling
 from kiosk.settings import settings
+from kiosk.views.api import callbacks
 from kiosk.views.api.kiosk import unknown_device
 from kiosk.views.api.openapi import DEVICE, Answer, error, operation
 from kiosk.views.api.schemas import CallbackBody, Created, ResponseBody, SurveyOut, parse
-from surveys import cases, kiosks
+from surveys import kiosks
 from surveys.db import utcnow
 from surveys.errors import DomainError
 from surveys.responses import ResponseInput, submit_response
@@ -111,21 +112,7 @@ def _open_case(db, response_id, callback: CallbackBody) -> dict:
     the answer and the rating is stored all the same: open_case checks everything before it
     writes anything."""
     try:
-        case = cases.open_case(
-            db,
-            response_id,
-            phone=callback.phone,
-            email=callback.email,
-            consent=callback.consent,
-            now=utcnow(),
-            policy=settings().cases,
-        )
+        case = callbacks.open_case(db, response_id, callback)
     except DomainError as refused:
-        return {
-            "error": {
-                "code": refused.code,
-                "message": error_message(refused.code, refused.message),
-                "fields": refused.fields,
-            }
-        }
+        return error_body(refused.code, fields=refused.fields)
     return {"id": case.id}
